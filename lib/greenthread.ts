@@ -1,0 +1,375 @@
+/**
+ * Green threads: async functions started by the hub in their own scope, which can be waited for,
+ * linked to, killed and cancelled. See DESIGN.md §3 "Green threads".
+ */
+import { hub, Scope, type Runnable } from './hub.js';
+import { interruptionOutcome } from './timeout.js';
+import { requireFunction, requireSeconds } from './validate.js';
+
+/**
+ * The default exception of `kill()`: "this thread was asked to exit". Never reported by the hub.
+ * @example
+ * const t = spawn(() => sleep(10));
+ * await t.kill();
+ * await t.wait().catch((e) => e instanceof GreenletExit); // true
+ */
+export class GreenletExit extends Error {
+  constructor(message = 'green thread killed') {
+    super(message);
+    this.name = 'GreenletExit';
+  }
+}
+
+/** A function called when a thread ends, with the thread and the curried arguments. */
+export type LinkCallback<T, A extends unknown[]> = (thread: GreenThread<T>, ...args: A) => void;
+
+/** Options for a new green thread. */
+export interface GreenThreadOptions {
+  /** A name shown in diagnostics. */
+  name?: string;
+}
+
+const enum Outcome {
+  Pending,
+  Returned,
+  Failed,
+}
+
+interface Link {
+  fn: (thread: GreenThread<never>, ...args: unknown[]) => void;
+  args: unknown[];
+}
+
+let nextId = 1;
+
+/**
+ * A green thread: an async function run by the hub in its own scope. Made by `spawn`, `spawnN`
+ * and `spawnAfter`; not constructed directly.
+ * @example
+ * const t = spawn(async (a: number, b: number) => a + b, 1, 2);
+ * console.log(await t.wait()); // 3
+ */
+export class GreenThread<T = unknown> extends Scope implements Runnable {
+  /** A number unique to this thread in the process. */
+  readonly id = nextId++;
+  /** An optional name for diagnostics. */
+  name: string | undefined;
+  /** True once the body has been started. */
+  started = false;
+  private fn: ((...args: unknown[]) => T | PromiseLike<T>) | null;
+  private args: unknown[] | null;
+  private outcome = Outcome.Pending;
+  private result: unknown = undefined;
+  private killError: unknown = undefined;
+  private killed = false;
+  private readonly keepsResult: boolean;
+  private waiters: Set<import('./hub.js').Point<T>> | null = null;
+  private links: Link[] | null = null;
+  private endHooks: Array<(thread: GreenThread<T>) => void> | null = null;
+  private controller: AbortController | null = null;
+  private cancelStart: (() => void) | null = null;
+
+  /** @internal Use `spawn`, `spawnN` or `spawnAfter`. */
+  constructor(fn: (...args: never[]) => T | PromiseLike<T>, args: unknown[], keepsResult = true, options?: GreenThreadOptions) {
+    super(null);
+    this.fn = fn as (...args: unknown[]) => T | PromiseLike<T>;
+    this.args = args;
+    this.keepsResult = keepsResult;
+    this.name = options?.name;
+  }
+
+  /** True once the thread has finished, been killed, cancelled or abandoned. */
+  get dead(): boolean {
+    return this.outcome !== Outcome.Pending;
+  }
+
+  /** Where the thread is: `scheduled`, `running`, `parked`, `dying` or `dead`. */
+  get state(): 'scheduled' | 'running' | 'parked' | 'dying' | 'dead' {
+    if (this.dead) return 'dead';
+    if (!this.started) return 'scheduled';
+    if (this.killed) return 'dying';
+    return this.parked ? 'parked' : 'running';
+  }
+
+  /**
+   * Aborted (reason: the exception) when the thread is killed or one of its Timeouts fires, so
+   * APIs that take a signal (`fetch`, `fs.promises`, `events.once`) stop with it.
+   * @example spawn(() => fetch(url, { signal: getCurrent().signal }))
+   */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** @internal Starts the body (run queue entry). */
+  run(): void {
+    if (this.outcome !== Outcome.Pending) return;
+    this.started = true;
+    this.cancelStart = null;
+    const fn = this.fn!;
+    const args = this.args!;
+    this.fn = null;
+    this.args = null;
+    let value: T | PromiseLike<T>;
+    try {
+      value = hub.runIn(this, fn, ...args);
+    } catch (err) {
+      this.settleBody(false, err);
+      return;
+    }
+    if (isThenable(value)) {
+      value.then(
+        (v) => this.settleBody(true, v),
+        (e) => this.settleBody(false, e),
+      );
+    } else {
+      this.settleBody(true, value);
+    }
+  }
+
+  /** @internal Schedules the start in `seconds` (spawnAfter). */
+  startAfter(seconds: number): void {
+    this.cancelStart = hub.timer(seconds, () => this.run());
+  }
+
+  /**
+   * Resolves with the thread's return value or rejects with its exception (the kill exception if
+   * it was killed, the `Timeout` if one of its Timeouts ended it). A cooperative point.
+   * @example const value = await spawn(compute).wait();
+   */
+  wait(): Promise<T> {
+    if (this.outcome === Outcome.Returned) return Promise.resolve(this.result as T);
+    if (this.outcome === Outcome.Failed) return Promise.reject(this.result);
+    return hub.park<T>('green thread wait', (point) => {
+      (this.waiters ??= new Set()).add(point);
+      return () => this.waiters?.delete(point);
+    });
+  }
+
+  /**
+   * Kills the thread. Not started: it never runs. Parked at a cooperative point: `exc` is thrown
+   * there and its `finally` blocks run. Awaiting anything else: the thread is given a few
+   * milliseconds, then abandoned (it counts as dead, `wait()` rejects, and its body can do no
+   * further green I/O). Settles once the exception has been handled: the thread finished, parked
+   * again, or was abandoned. Killing a dead thread does nothing.
+   * @example await thread.kill(); // or thread.kill(new Error('shutting down'))
+   */
+  kill(exc: unknown = new GreenletExit()): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    this.killed = true;
+    this.killError = exc;
+    this.abortSignal(exc);
+    if (!this.started) {
+      this.cancelStart?.();
+      this.cancelStart = null;
+      this.fn = null;
+      this.args = null;
+      this.finish(Outcome.Failed, exc, true);
+      return Promise.resolve();
+    }
+    hub.interrupt(this, exc);
+    const settled = hub.afterParkOrEnd(this);
+    hub.watch(this, exc);
+    return settled;
+  }
+
+  /**
+   * Kills the thread only if it has not started yet; otherwise does nothing.
+   * @example const t = spawnAfter(5, job); await t.cancel(); // job never runs
+   */
+  cancel(exc: unknown = new GreenletExit()): Promise<void> {
+    if (this.started || this.dead) return Promise.resolve();
+    return this.kill(exc);
+  }
+
+  /**
+   * Calls `fn(thread, ...args)` when the thread ends (at once if it already has).
+   * @example thread.link((t, label) => t.wait().then(console.log), 'done');
+   */
+  link<A extends unknown[]>(fn: LinkCallback<T, A>, ...args: A): void {
+    requireFunction('GreenThread.link', 'fn', fn);
+    const link = { fn, args } as unknown as Link;
+    if (this.dead) {
+      this.callLink(link);
+      return;
+    }
+    (this.links ??= []).push(link);
+  }
+
+  /**
+   * Removes the first link registered with the same function and arguments; true if one was.
+   * @example thread.unlink(onDone); // true, then false
+   */
+  unlink<A extends unknown[]>(fn: LinkCallback<T, A>, ...args: A): boolean {
+    const links = this.links;
+    if (!links) return false;
+    const index = links.findIndex((l) => l.fn === (fn as unknown) && sameArgs(l.args, args));
+    if (index < 0) return false;
+    links.splice(index, 1);
+    return true;
+  }
+
+  /** @internal Bookkeeping hook run when the thread ends (pools use it); not a user link. */
+  onEnd(hook: (thread: GreenThread<T>) => void): void {
+    if (this.dead) hook(this);
+    else (this.endHooks ??= []).push(hook);
+  }
+
+  override get dying(): boolean {
+    return this.killed && !this.dead;
+  }
+
+  /** @internal Called when one of the thread's own Timeouts fires. */
+  override timedOut(exc: unknown): void {
+    this.abortSignal(exc);
+  }
+
+  override abandon(reason: unknown): void {
+    if (this.ended) return;
+    super.abandon(reason);
+    this.finish(Outcome.Failed, reason, true);
+  }
+
+  override toString(): string {
+    return `GreenThread#${this.id}${this.name ? ` (${this.name})` : ''}`;
+  }
+
+  private settleBody(returned: boolean, value: unknown): void {
+    if (this.dead) return; // abandoned earlier: the late result is dropped
+    const outcome = interruptionOutcome(this, returned, value, this.killed, this.killError);
+    this.finish(outcome.returned ? Outcome.Returned : Outcome.Failed, outcome.value, this.killed);
+  }
+
+  private finish(outcome: Outcome, value: unknown, interrupted: boolean): void {
+    if (this.outcome !== Outcome.Pending) return;
+    this.outcome = outcome;
+    this.result = this.keepsResult || outcome === Outcome.Failed ? value : undefined;
+    const failed = outcome === Outcome.Failed;
+    const observed = this.keepsResult && (this.waiters?.size || this.links?.length);
+    this.end(interrupted, value);
+    this.wakeWaiters();
+    this.runEndHooks();
+    this.runLinks();
+    if (failed && !observed && !(value instanceof GreenletExit)) hub.reportError(value, this.toString());
+    if (!this.keepsResult) this.result = undefined;
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    if (!waiters) return;
+    this.waiters = null;
+    for (const point of waiters) {
+      if (this.outcome === Outcome.Returned) point.wake(this.result as T);
+      else point.fail(this.result);
+    }
+  }
+
+  private runEndHooks(): void {
+    const hooks = this.endHooks;
+    this.endHooks = null;
+    if (hooks) for (const hook of hooks) hook(this);
+  }
+
+  private runLinks(): void {
+    while (this.links && this.links.length > 0) this.callLink(this.links.shift()!);
+    this.links = null;
+  }
+
+  private callLink(link: Link): void {
+    try {
+      link.fn(this as unknown as GreenThread<never>, ...link.args);
+    } catch (err) {
+      hub.reportError(err, `a link callback of ${this.toString()}`);
+    }
+  }
+
+  private abortSignal(reason: unknown): void {
+    if (this.controller === null) this.controller = new AbortController();
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}
+
+/** The main green thread: the root scope, current outside any spawned thread. It cannot be killed. */
+export class MainThread extends GreenThread<never> {
+  constructor() {
+    super(() => undefined as never, [], false, { name: 'main' });
+    this.started = true;
+  }
+
+  override get state(): 'running' | 'parked' {
+    return this.parked ? 'parked' : 'running';
+  }
+
+  override kill(): Promise<void> {
+    return Promise.reject(new TypeError('GreenThread.kill: the main green thread cannot be killed'));
+  }
+}
+
+const main = new MainThread();
+hub.root = main;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function sameArgs(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+/**
+ * Starts `fn(...args)` as a green thread on the next hub turn (never synchronously; threads start
+ * in spawn order). Returns its {@link GreenThread}.
+ * @example
+ * const t = spawn(async (url: string) => (await fetch(url)).status, 'http://localhost:8080/');
+ * console.log(await t.wait());
+ */
+export function spawn<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): GreenThread<Awaited<T>> {
+  requireFunction('spawn', 'fn', fn);
+  const thread = new GreenThread<Awaited<T>>(fn as never, args);
+  hub.schedule(thread);
+  return thread;
+}
+
+/**
+ * Like {@link spawn} but keeps no result: its exceptions go to the hub's error reporter (never to
+ * an unhandled rejection). The handle can still be killed and tells `dead`.
+ * @example spawnN(logForever, 'worker-1');
+ */
+export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): GreenThread<void> {
+  requireFunction('spawnN', 'fn', fn);
+  const thread = new GreenThread<void>(fn as never, args, false);
+  hub.schedule(thread);
+  return thread;
+}
+
+/**
+ * Starts `fn(...args)` as a green thread after `seconds`, whatever happens to the caller.
+ * `cancel()` before then means it never runs.
+ * @example const reminder = spawnAfter(60, sendReminder, userId);
+ */
+export function spawnAfter<A extends unknown[], T>(seconds: number, fn: (...args: A) => T | PromiseLike<T>, ...args: A): GreenThread<Awaited<T>> {
+  const delay = requireSeconds('spawnAfter', 'seconds', seconds, { allowNegative: true })!;
+  requireFunction('spawnAfter', 'fn', fn);
+  const thread = new GreenThread<Awaited<T>>(fn as never, args);
+  thread.startAfter(delay);
+  return thread;
+}
+
+/**
+ * Suspends the caller for at least `seconds` (default 0) while other green threads and I/O run.
+ * `sleep(0)` lets every ready thread and pending I/O callback run, then resumes. A cooperative point.
+ * @example await sleep(0.5);
+ */
+export function sleep(seconds = 0): Promise<void> {
+  const delay = requireSeconds('sleep', 'seconds', seconds, { allowNegative: true })!;
+  if (delay <= 0) return hub.park<void>('sleep', (point) => hub.schedule(point));
+  return hub.park<void>('sleep', (point) => hub.timer(delay, () => point.wake()));
+}
+
+/**
+ * The green thread running now: a {@link GreenThread} inside spawned code, the main thread outside.
+ * @example spawn(() => console.log(getCurrent().id));
+ */
+export function getCurrent(): GreenThread<unknown> {
+  return hub.currentScope().root as GreenThread<unknown>;
+}

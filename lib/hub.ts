@@ -1,0 +1,412 @@
+/**
+ * The hub: the one place that knows how green threads are scheduled and how a cooperative point
+ * is parked, woken and interrupted.
+ *
+ * - **Run queue.** `schedule()` appends work to a batch that runs on the next hub turn: one
+ *   `setImmediate` per batch (after pending I/O callbacks), entries in order. Work scheduled while
+ *   a batch runs goes to the next batch.
+ * - **Scopes.** Every green thread is a {@link Scope}; `withTimeout` opens child scopes inside it.
+ *   The current scope lives in the package's single `AsyncLocalStorage`, so every operation started
+ *   inside a green thread (directly or deep inside a library) knows which scope it belongs to.
+ *   Outside any green thread the current scope is the root (the main green thread).
+ * - **Cooperative points.** `park()` returns a promise registered on the current scope as a
+ *   {@link Point}. `interrupt(scope, err)` rejects every pending point of the scope and of its
+ *   child scopes with `err` at once (running each point's cleanup: waiter removal, timer clear);
+ *   when none is pending the error waits on the scope and the next point throws it.
+ * - **Abandonment.** A scope interrupted while it awaits something that is not a cooperative
+ *   point is given a grace period; if by then it has neither ended nor parked, it is abandoned:
+ *   poisoned (every later point rejects with the error) and its owner is told to give up on it.
+ * - **Errors** nobody will see are passed to the reporter (stderr with stack by default).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a scope owns: released when the scope ends. */
+export interface Owned {
+  /** Called once when the owning scope ends; `interrupted` tells whether it was killed/abandoned. */
+  scopeEnded(interrupted: boolean, reason: unknown): void;
+}
+
+/** The longest delay `setTimeout` accepts; longer waits are chained. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyPoint = Point<any>;
+
+/** Marker for "no pending interruption". */
+const NONE: unique symbol = Symbol('none');
+
+/** A pending cooperative point: a parked promise that can be woken or interrupted. */
+export class Point<T = unknown> {
+  /** What the point waits on (`sleep`, `queue get`, `event wait`, ...), for diagnostics. */
+  readonly what: string;
+  /** The scope the point belongs to. */
+  readonly scope: Scope;
+  /** Value handed over by {@link Hub.wakeSoon}. */
+  value: T | undefined = undefined;
+  /** Undoes the point's side effects (remove a waiter, clear a timer); run on every settle. */
+  cleanup: (() => void) | undefined = undefined;
+  private done = false;
+  private readonly resolveFn: (value: T) => void;
+  private readonly rejectFn: (err: unknown) => void;
+
+  constructor(scope: Scope, what: string, resolve: (value: T) => void, reject: (err: unknown) => void) {
+    this.scope = scope;
+    this.what = what;
+    this.resolveFn = resolve;
+    this.rejectFn = reject;
+  }
+
+  /** True once woken, failed or interrupted. */
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /** Resumes the parked caller with `value`. Later calls do nothing. */
+  wake(value: T): void {
+    if (this.settle()) this.resolveFn(value);
+  }
+
+  /** Resumes the parked caller by throwing `err` at the point. Later calls do nothing. */
+  fail(err: unknown): void {
+    if (this.settle()) this.rejectFn(err);
+  }
+
+  /** Run-queue entry: wakes with the value stored by {@link Hub.wakeSoon}. */
+  run(): void {
+    this.wake(this.value as T);
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.scope.removePoint(this);
+    const cleanup = this.cleanup;
+    this.cleanup = undefined;
+    if (cleanup) cleanup();
+    return true;
+  }
+}
+
+/**
+ * A unit of ownership: a green thread or a `withTimeout` scope inside one. Holds the cooperative
+ * points parked in it, its child scopes, what it owns, and an interruption waiting to be thrown.
+ */
+export class Scope {
+  /** The enclosing scope (`null` for green threads and the root). */
+  readonly parent: Scope | null;
+  /** Set once the scope has ended (returned, failed, or abandoned). */
+  ended = false;
+  /** Called when the scope is abandoned; its owner stops waiting for the body. */
+  onAbandon: ((reason: unknown) => void) | undefined = undefined;
+  private point: AnyPoint | null = null;
+  private morePoints: Set<AnyPoint> | null = null;
+  private children: Set<Scope> | null = null;
+  private owned: Set<Owned> | null = null;
+  private pending: unknown = NONE;
+  private poison: unknown = NONE;
+  /** Resolvers waiting for this scope to park again (see {@link Hub.afterParkOrEnd}). */
+  parkListeners: Array<() => void> | null = null;
+
+  /** True while the scope's thread is being killed; green threads override it. */
+  get dying(): boolean {
+    return false;
+  }
+
+  /** Called when a Timeout owned by this scope fires; green threads abort their signal. */
+  timedOut(_exc: unknown): void {}
+
+  constructor(parent: Scope | null) {
+    this.parent = parent;
+    if (parent) (parent.children ??= new Set()).add(this);
+  }
+
+  /** The outermost scope: the green thread this scope runs in. */
+  get root(): Scope {
+    let scope: Scope = this;
+    while (scope.parent) scope = scope.parent;
+    return scope;
+  }
+
+  /** True while at least one cooperative point of this scope or a child scope is pending. */
+  get parked(): boolean {
+    if (this.point || (this.morePoints && this.morePoints.size > 0)) return true;
+    if (this.children) for (const child of this.children) if (child.parked) return true;
+    return false;
+  }
+
+  /** The first pending point, for diagnostics. */
+  get parkedAt(): Point | null {
+    if (this.point) return this.point;
+    if (this.morePoints) for (const p of this.morePoints) return p as Point;
+    if (this.children) for (const child of this.children) if (child.parkedAt) return child.parkedAt;
+    return null;
+  }
+
+  /** True once the scope was abandoned (and so poisoned). */
+  get poisoned(): boolean {
+    return this.poison !== NONE;
+  }
+
+  /** Registers something released when the scope ends. */
+  adopt(item: Owned): void {
+    (this.owned ??= new Set()).add(item);
+  }
+
+  /** Forgets an owned item (it was released by other means). */
+  disown(item: Owned): void {
+    this.owned?.delete(item);
+  }
+
+  /** @internal */
+  addPoint(point: AnyPoint): void {
+    if (this.point === null) this.point = point;
+    else (this.morePoints ??= new Set()).add(point);
+  }
+
+  /** @internal */
+  removePoint(point: AnyPoint): void {
+    if (this.point === point) this.point = null;
+    else this.morePoints?.delete(point);
+  }
+
+  /**
+   * Ends the scope: detaches it from its parent and tells what it owns. Idempotent.
+   * `interrupted` is true when the scope was killed, timed out without handling, or abandoned.
+   */
+  end(interrupted: boolean, reason?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.parent?.children?.delete(this);
+    this.pending = NONE;
+    const owned = this.owned;
+    this.owned = null;
+    if (owned) for (const item of owned) item.scopeEnded(interrupted, reason);
+    hub.flushParkListeners(this);
+  }
+
+  /**
+   * Gives up on the scope's body: poisons it (every later cooperative point in it rejects with
+   * `reason`), ends it as interrupted and tells its owner. Does nothing to an ended scope.
+   */
+  abandon(reason: unknown): void {
+    if (this.ended) return;
+    this.poison = reason;
+    const onAbandon = this.onAbandon;
+    this.end(true, reason);
+    if (onAbandon) onAbandon(reason);
+  }
+
+  /** @internal Takes the interruption waiting for the next point, looking at enclosing scopes too. */
+  takeInterruption(): unknown {
+    for (let scope: Scope | null = this; scope; scope = scope.parent) {
+      if (scope.poison !== NONE) return scope.poison;
+      if (scope.pending !== NONE) {
+        const err = scope.pending;
+        scope.pending = NONE;
+        return err;
+      }
+    }
+    return NONE;
+  }
+
+  /** @internal Leaves `err` to be thrown at the scope's next cooperative point. */
+  setPending(err: unknown): void {
+    this.pending = err;
+  }
+
+  /** @internal Collects the pending points of this scope and its children. */
+  collectPoints(into: AnyPoint[]): void {
+    if (this.point) into.push(this.point);
+    if (this.morePoints) for (const p of this.morePoints) into.push(p);
+    if (this.children) for (const child of this.children) child.collectPoints(into);
+  }
+}
+
+/** Receives errors that nobody else will see. */
+export type ErrorReporter = (err: unknown, source: string) => void;
+
+/** Prints the error with its stack to stderr. */
+export function printError(err: unknown, source: string): void {
+  const text = err instanceof Error ? err.stack ?? String(err) : String(err);
+  process.stderr.write(`eventlet: ${source} failed:\n${text}\n`);
+}
+
+/** Something the run queue can execute. */
+export interface Runnable {
+  run(): void;
+}
+
+/**
+ * The scheduler. There is one, {@link hub}; `getHub()` returns it.
+ * @example
+ * import { getHub } from 'eventlet';
+ * getHub().errorReporter = (err, source) => myLogger.error({ err, source });
+ */
+export class Hub {
+  /** Where unobserved errors go. Replace it to log elsewhere; the default prints to stderr. */
+  errorReporter: ErrorReporter = printError;
+  /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
+  abandonGrace = 0.01;
+  /** The package's single context store: the current scope. */
+  readonly storage = new AsyncLocalStorage<Scope>();
+  /** The root scope, current outside any green thread. Set by greenthread.ts. */
+  root: Scope = new Scope(null);
+  private ready: Runnable[] = [];
+  private turnRequested = false;
+  private readonly runBatch = (): void => this.runReady();
+
+  /** The scope operations started now belong to. */
+  currentScope(): Scope {
+    return this.storage.getStore() ?? this.root;
+  }
+
+  /** Runs `fn(...args)` with `scope` as the current scope. */
+  runIn<A extends unknown[], R>(scope: Scope, fn: (...args: A) => R, ...args: A): R {
+    return this.storage.run(scope, fn, ...args);
+  }
+
+  /** Queues `entry.run()` for the next hub turn (batched, in order). */
+  schedule(entry: Runnable): void {
+    this.ready.push(entry);
+    if (!this.turnRequested) {
+      this.turnRequested = true;
+      this.storage.exit(setImmediate, this.runBatch);
+    }
+  }
+
+  /** Wakes `point` with `value` on the next hub turn (the waker does not yield). */
+  wakeSoon<T>(point: Point<T>, value: T): void {
+    point.value = value;
+    this.schedule(point);
+  }
+
+  /**
+   * Parks the caller at a cooperative point. `arm(point)` registers the point wherever it waits
+   * (a waiter list, a timer) and returns the cleanup that undoes that; it must not wake the point
+   * synchronously. The returned promise settles when the point is woken or interrupted; an
+   * interruption already waiting for the current scope rejects it at once.
+   * @example
+   * const value = await hub.park<number>('event wait', (point) => {
+   *   waiters.add(point);
+   *   return () => waiters.delete(point);
+   * });
+   */
+  park<T>(what: string, arm: (point: Point<T>) => (() => void) | void): Promise<T> {
+    const scope = this.currentScope();
+    const err = scope.takeInterruption();
+    if (err !== NONE) return Promise.reject(err);
+    return new Promise<T>((resolve, reject) => {
+      const point = new Point<T>(scope, what, resolve, reject);
+      scope.addPoint(point);
+      const cleanup = arm(point);
+      if (cleanup) point.cleanup = cleanup;
+      const root = scope.root;
+      if (root.parkListeners) this.flushParkListeners(root);
+    });
+  }
+
+  /**
+   * Throws `err` into `scope`: every pending point of the scope and of its children rejects with
+   * it now; with none pending, the next point reached in the scope throws it.
+   * Returns true when it was delivered to at least one parked point.
+   */
+  interrupt(scope: Scope, err: unknown): boolean {
+    if (scope.ended) return false;
+    const points: AnyPoint[] = [];
+    scope.collectPoints(points);
+    if (points.length === 0) {
+      scope.setPending(err);
+      return false;
+    }
+    for (const point of points) point.fail(err);
+    return true;
+  }
+
+  /**
+   * After the grace period, abandons `scope` with `reason` if it has neither ended nor parked at
+   * a cooperative point, and `stillApplies()` (e.g. "the Timeout was not handled") holds.
+   * Returns a function that calls the watch off; the scope ending calls it off too.
+   */
+  watch(scope: Scope, reason: unknown, stillApplies: () => boolean = () => true): () => void {
+    const watchdog: Owned = {
+      scopeEnded: () => clearTimeout(timer),
+    };
+    const check = (): void => {
+      scope.disown(watchdog);
+      if (!scope.ended && !scope.parked && stillApplies()) scope.abandon(reason);
+    };
+    const timer = this.storage.exit(setTimeout, check, this.abandonGrace * 1000);
+    scope.adopt(watchdog);
+    return () => {
+      clearTimeout(timer);
+      scope.disown(watchdog);
+    };
+  }
+
+  /** Resolves once `scope` parks at a cooperative point or ends. */
+  afterParkOrEnd(scope: Scope): Promise<void> {
+    if (scope.ended) return Promise.resolve();
+    return new Promise((resolve) => (scope.parkListeners ??= []).push(resolve));
+  }
+
+  /** @internal */
+  flushParkListeners(scope: Scope): void {
+    const listeners = scope.parkListeners;
+    if (!listeners) return;
+    scope.parkListeners = null;
+    for (const resolve of listeners) resolve();
+  }
+
+  /**
+   * Calls `fn` after `seconds` (chained for delays beyond `setTimeout`'s limit).
+   * Returns a function that cancels it.
+   */
+  timer(seconds: number, fn: () => void, keepAlive = true): () => void {
+    let remaining = Math.max(0, seconds * 1000);
+    let handle: NodeJS.Timeout;
+    const arm = (): void => {
+      const step = Math.min(remaining, MAX_TIMER_MS);
+      remaining -= step;
+      handle = setTimeout(remaining > 0 ? arm : fn, step);
+      if (!keepAlive) handle.unref();
+    };
+    this.storage.exit(arm);
+    return () => clearTimeout(handle);
+  }
+
+  /** Passes an error nobody else will see to {@link Hub.errorReporter}. */
+  reportError(err: unknown, source: string): void {
+    try {
+      this.errorReporter(err, source);
+    } catch (reporterError) {
+      printError(reporterError, 'the hub error reporter');
+    }
+  }
+
+  private runReady(): void {
+    this.turnRequested = false;
+    const batch = this.ready;
+    this.ready = [];
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        batch[i]!.run();
+      } catch (err) {
+        this.reportError(err, 'a hub callback');
+      }
+    }
+  }
+}
+
+/** The process's hub. */
+export const hub = new Hub();
+
+/**
+ * Returns the hub, eventlet's `hubs.get_hub()`: set `errorReporter` to route unobserved errors,
+ * `abandonGrace` to tune how long an interrupted thread may stay away from cooperative points.
+ * @example
+ * import { getHub } from 'eventlet';
+ * getHub().errorReporter = () => {}; // silence crash reports in a test
+ */
+export function getHub(): Hub {
+  return hub;
+}

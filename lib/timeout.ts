@@ -1,0 +1,225 @@
+/**
+ * Timeouts bound to the green thread (or `withTimeout` scope) that created them.
+ * See DESIGN.md §3 "Timeout".
+ */
+import { hub, Scope, type Owned } from './hub.js';
+import { describe, requireFunction, requireSeconds } from './validate.js';
+
+/** What a Timeout throws when it fires: itself (`undefined`/`null`/`true`), silently itself (`false`), a class, or an instance. */
+export type TimeoutException = undefined | null | boolean | (new () => unknown) | object;
+
+/**
+ * Raises an exception in the green thread (or scope) that created it after `seconds`, at the
+ * cooperative point where that thread waits. Starts at once; `null`/`undefined` seconds never fire.
+ * @example
+ * using t = new Timeout(2);          // cancelled when the block exits
+ * try { await queue.get(); } catch (e) { if (e !== t) throw e; console.log('gave up'); }
+ */
+export class Timeout extends Error implements Owned {
+  /** Always true: `isTimeout()` looks for it. */
+  readonly isTimeout = true;
+  /** The delay, in seconds (`null` for a Timeout that never fires). */
+  readonly seconds: number | null;
+  /** What is thrown when it fires (see {@link TimeoutException}). */
+  readonly exception: TimeoutException;
+  private scope: Scope | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private fired = false;
+  private handled = false;
+  private stopWatch: (() => void) | null = null;
+
+  constructor(seconds?: number | null, exception?: TimeoutException) {
+    super(describeSeconds(seconds, exception));
+    this.name = 'Timeout';
+    const delay = requireSeconds('Timeout', 'seconds', seconds, { optional: true });
+    this.seconds = delay === Infinity ? null : delay;
+    this.exception = checkException(exception);
+    this.start();
+  }
+
+  /** True while armed: started, not yet fired, not cancelled. */
+  get pending(): boolean {
+    return this.cancelTimer !== null;
+  }
+
+  /** True once it has fired. */
+  get expired(): boolean {
+    return this.fired;
+  }
+
+  /** True for a Timeout whose scope ends silently (`exception` is `false`). */
+  get silent(): boolean {
+    return this.exception === false;
+  }
+
+  /**
+   * Arms the timer, bound to the current green thread or scope. Throws if already pending.
+   * Returns `this`.
+   */
+  start(): this {
+    if (this.pending) throw new Error('Timeout.start: the timeout is already started; cancel it first');
+    if (this.seconds === null) return this;
+    this.fired = false;
+    this.handled = false;
+    this.scope = hub.currentScope();
+    this.scope.adopt(this);
+    this.cancelTimer = hub.timer(this.seconds, () => this.fire());
+    return this;
+  }
+
+  /** Disarms the timer; idempotent. After it fired, marks it as handled by the caller. */
+  cancel(): void {
+    if (this.fired) this.handled = true;
+    this.stopWatch?.();
+    this.stopWatch = null;
+    const cancelTimer = this.cancelTimer;
+    if (!cancelTimer) return;
+    this.cancelTimer = null;
+    cancelTimer();
+    this.scope?.disown(this);
+  }
+
+  /** `using t = new Timeout(s)` cancels it when the block exits. */
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+
+  /** @internal The owning scope ended: a Timeout never outlives it. */
+  scopeEnded(): void {
+    this.cancel();
+  }
+
+  /** The exception thrown when it fires. */
+  thrown(): unknown {
+    const exception = this.exception;
+    if (exception === undefined || exception === null || typeof exception === 'boolean') return this;
+    if (typeof exception === 'function') return new (exception as new () => unknown)();
+    return exception;
+  }
+
+  /** @internal True when `scope` owns this Timeout and it fired. */
+  firedIn(scope: Scope): boolean {
+    return this.fired && this.scope === scope;
+  }
+
+  private fire(): void {
+    const scope = this.scope!;
+    this.cancelTimer = null;
+    this.fired = true;
+    scope.disown(this);
+    if (scope.ended) return;
+    const exc = this.thrown();
+    scope.timedOut(exc);
+    hub.interrupt(scope, exc);
+    if (scope !== hub.root) this.stopWatch = hub.watch(scope, exc, () => !this.handled);
+  }
+}
+
+/** Options for {@link withTimeout} in place of the seconds. */
+export interface WithTimeoutOptions<V> {
+  /** Seconds before the Timeout fires (`null` for never). */
+  seconds: number | null;
+  /** Returned instead of throwing when this call's Timeout fires. */
+  timeoutValue: V;
+}
+
+/**
+ * Runs `fn(...args)` in its own scope under a Timeout and rejects with the `Timeout` if it fires
+ * first; the caller regains control within a few milliseconds of the deadline even when `fn` is
+ * stuck outside cooperative points. Pass `{ seconds, timeoutValue }` to get a value instead.
+ * Outer timeouts pass through untouched.
+ * @example
+ * const page = await withTimeout(2, fetchPage, url);
+ * const maybe = await withTimeout({ seconds: 0.5, timeoutValue: null }, () => queue.get());
+ */
+export async function withTimeout<A extends unknown[], R, V = never>(
+  seconds: number | null | WithTimeoutOptions<V>,
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Promise<Awaited<R> | V> {
+  const options = parseWithTimeoutOptions<V>(seconds);
+  requireFunction('withTimeout', 'fn', fn);
+  const scope = new Scope(hub.currentScope());
+  const timeout = hub.runIn(scope, () => new Timeout(options.seconds));
+  try {
+    return await runScope(scope, fn, args, timeout);
+  } catch (err) {
+    if (err === timeout && options.hasTimeoutValue) return options.timeoutValue as V;
+    throw err;
+  } finally {
+    timeout.cancel();
+    scope.end(timeout.expired);
+  }
+}
+
+function runScope<A extends unknown[], R>(scope: Scope, fn: (...args: A) => R | PromiseLike<R>, args: A, timeout: Timeout): Promise<Awaited<R>> {
+  return new Promise<Awaited<R>>((resolve, reject) => {
+    scope.onAbandon = reject;
+    const fail = (err: unknown): void => reject(timeout.expired && !(err instanceof Timeout) && !threadKilled(scope) ? timeout : err);
+    try {
+      Promise.resolve(hub.runIn(scope, fn, ...args)).then(resolve as (v: unknown) => void, fail);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+function threadKilled(scope: Scope): boolean {
+  return scope.root.dying;
+}
+
+function parseWithTimeoutOptions<V>(value: unknown): { seconds: number | null; hasTimeoutValue: boolean; timeoutValue?: V } {
+  if (value !== null && typeof value === 'object') {
+    const options = value as Partial<WithTimeoutOptions<V>>;
+    const unknown = Object.keys(options).filter((k) => k !== 'seconds' && k !== 'timeoutValue');
+    if (unknown.length) throw new TypeError(`withTimeout: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected seconds, timeoutValue`);
+    const seconds = requireSeconds('withTimeout', 'options.seconds', options.seconds, { optional: true });
+    return { seconds, hasTimeoutValue: 'timeoutValue' in options, timeoutValue: options.timeoutValue };
+  }
+  return { seconds: requireSeconds('withTimeout', 'seconds', value, { optional: true }), hasTimeoutValue: false };
+}
+
+/**
+ * eventlet's `is_timeout`: true for a `Timeout`, for anything with a truthy `isTimeout`, for a
+ * `TimeoutError` (e.g. `AbortSignal.timeout`), and for any error whose `cause` chain holds one,
+ * so a library error caused by a Timeout is recognised.
+ * @example try { await withTimeout(1, work); } catch (e) { if (isTimeout(e)) retry(); }
+ */
+export function isTimeout(err: unknown): boolean {
+  return findTimeout(err) !== undefined;
+}
+
+function findTimeout(err: unknown): unknown {
+  const seen = new Set<unknown>();
+  for (let e = err; e !== null && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    if ((e as { isTimeout?: unknown }).isTimeout || (e as { name?: unknown }).name === 'TimeoutError') return e;
+  }
+  return undefined;
+}
+
+/**
+ * @internal How a green thread's body ended, once interruptions are accounted for: a killed thread
+ * reports its kill exception, a silent Timeout of its own ends it quietly, and a library error
+ * caused by its own Timeout reports that Timeout.
+ */
+export function interruptionOutcome(scope: Scope, returned: boolean, value: unknown, killed: boolean, killError: unknown): { returned: boolean; value: unknown } {
+  if (returned) return { returned, value };
+  if (killed) return { returned: false, value: killError };
+  if (value instanceof Timeout && value.silent && value.firedIn(scope)) return { returned: true, value: undefined };
+  const timeout = findTimeout(value);
+  if (timeout instanceof Timeout && timeout !== value && timeout.firedIn(scope)) return { returned: false, value: timeout };
+  return { returned: false, value };
+}
+
+function describeSeconds(seconds: unknown, exception: unknown): string {
+  if (typeof seconds !== 'number') return '';
+  const text = `${seconds} second${seconds === 1 ? '' : 's'}`;
+  return exception === false ? `${text} (silent)` : text;
+}
+
+function checkException(exception: unknown): TimeoutException {
+  if (exception === undefined || exception === null || typeof exception === 'boolean') return exception;
+  if (typeof exception === 'function' || typeof exception === 'object') return exception;
+  throw new TypeError(`Timeout: exception must be an Error class, an Error, false or undefined, got ${describe(exception)}`);
+}
