@@ -1,3 +1,30 @@
-export { getHub } from './hub.js';
-export { GreenThread, GreenletExit, spawn, spawnN, spawnAfter, sleep, getCurrent } from './greenthread.js';
-export { Timeout, withTimeout, isTimeout } from './timeout.js';
+/**
+ * eventlet for Node.js — the public surface. Green threads, their control primitives, and
+ * eventlet's snake_case names as aliases of the same function objects.
+ * @example
+ * import { spawn, withTimeout, GreenPool } from 'eventlet';
+ */
+import { spawnAfter, spawnN } from './greenthread.js';
+
+export { getHub, type Hub, type ErrorReporter } from './hub.js';
+export {
+  GreenThread,
+  GreenletExit,
+  spawn,
+  spawnN,
+  spawnAfter,
+  sleep,
+  getCurrent,
+  type GreenThreadOptions,
+  type LinkCallback,
+} from './greenthread.js';
+export { Timeout, withTimeout, isTimeout, type TimeoutException, type WithTimeoutOptions } from './timeout.js';
+export { Event } from './event.js';
+export { Semaphore, BoundedSemaphore, CappedSemaphore } from './semaphore.js';
+export { LightQueue, Queue, PriorityQueue, LifoQueue, Empty, Full, type Compare } from './queue.js';
+export { GreenPool, GreenPile } from './greenpool.js';
+
+/** eventlet's `spawn_n`: the same function as {@link spawnN}. */
+export const spawn_n = spawnN;
+/** eventlet's `spawn_after`: the same function as {@link spawnAfter}. */
+export const spawn_after = spawnAfter;

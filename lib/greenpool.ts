@@ -1,0 +1,285 @@
+/**
+ * `GreenPool` (bounded concurrency for green threads) and `GreenPile` (results in spawn order),
+ * as in eventlet, without eventlet's pool bugs: `resize()` up wakes waiting spawners, `imap`
+ * uses the pool's own slots, and a failing input iterator rejects instead of hanging.
+ */
+import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
+import { hub, type Point } from './hub.js';
+import { LightQueue, Queue } from './queue.js';
+import { Semaphore } from './semaphore.js';
+import { requireCount, requireFunction } from './validate.js';
+
+type AnyFunction<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
+
+/**
+ * Runs at most `size` green threads at once; `spawn` waits (first-in first-out) for a free slot.
+ * @example
+ * const pool = new GreenPool(10);
+ * for (const url of urls) await pool.spawn(fetchPage, url);
+ * await pool.waitall();
+ */
+export class GreenPool {
+  /** The number of slots. */
+  size: number;
+  private readonly slots: Semaphore;
+  private readonly threads = new Set<GreenThread<unknown>>();
+  private idleWaiters = new Set<Point<void>>();
+
+  constructor(size = 1000) {
+    this.size = requireCount('GreenPool', 'size', size);
+    this.slots = new Semaphore(this.size);
+  }
+
+  /** Number of threads running in the pool. */
+  running(): number {
+    return this.threads.size;
+  }
+
+  /** Free slots (negative after shrinking until enough threads finish). */
+  free(): number {
+    return this.slots.counter;
+  }
+
+  /** Number of green threads waiting in `spawn`/`spawnN` for a slot. */
+  waiting(): number {
+    return this.slots.waiting;
+  }
+
+  /**
+   * Changes the number of slots. Growing wakes waiting spawners; shrinking kills nothing.
+   * @example pool.resize(50);
+   */
+  resize(newSize: number): void {
+    const size = requireCount('GreenPool.resize', 'newSize', newSize);
+    this.slots.adjust(size - this.size);
+    this.size = size;
+  }
+
+  /**
+   * Spawns `fn(...args)` in a free slot, waiting for one while the pool is full (a cooperative
+   * point). A thread of this pool spawning into the full pool is not made to wait for itself:
+   * its child runs beyond the limit.
+   * @example const thread = await pool.spawn(download, url); console.log(await thread.wait());
+   */
+  async spawn<A extends unknown[], R>(fn: AnyFunction<A, R>, ...args: A): Promise<GreenThread<Awaited<R>>> {
+    requireFunction('GreenPool.spawn', 'fn', fn);
+    return this.admit(() => spawn(fn, ...args));
+  }
+
+  /**
+   * Like {@link GreenPool.spawn} for work whose result nobody needs: errors go to the hub's
+   * reporter.
+   * @example await pool.spawnN(logVisit, request);
+   */
+  async spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<GreenThread<void>> {
+    requireFunction('GreenPool.spawnN', 'fn', fn);
+    return this.admit(() => spawnN(fn, ...args));
+  }
+
+  /**
+   * Resolves once no thread runs in the pool and nobody waits for a slot. Calling it from one of
+   * the pool's own threads rejects (it would never finish).
+   * @example await pool.waitall();
+   */
+  waitall(): Promise<void> {
+    if (this.threads.has(getCurrent())) {
+      return Promise.reject(new Error("GreenPool.waitall: calling waitall() from within one of the pool's green threads will never terminate"));
+    }
+    if (this.idle()) return Promise.resolve();
+    return hub.park<void>('pool waitall', (point) => {
+      this.idleWaiters.add(point);
+      return () => this.idleWaiters.delete(point);
+    });
+  }
+
+  /**
+   * Calls `fn` on the items of the iterables taken in step (stopping at the shortest) in this
+   * pool's slots, and yields the results in input order. With `fn` null it yields the argument
+   * arrays. A failed item rejects `next()` at its position; later calls go on with the next items.
+   * Input is read lazily, at most about `size` items ahead.
+   * @example for await (const size of pool.imap(fileSize, paths)) total += size;
+   */
+  imap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, ...iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>): AsyncIterableIterator<Awaited<R>> {
+    if (fn !== null) requireFunction('GreenPool.imap', 'fn', fn);
+    if (iterables.length === 0) throw new TypeError('GreenPool.imap: at least one iterable is required');
+    iterables.forEach((it, i) => requireIterable('GreenPool.imap', `iterables[${i}]`, it));
+    return new OrderedMap<R>(this, fn, zipArgs(iterables));
+  }
+
+  /**
+   * Like {@link GreenPool.imap} with each item already an array of arguments.
+   * @example for await (const sum of pool.starmap((a, b) => a + b, [[1, 2], [3, 4]])) console.log(sum);
+   */
+  starmap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>): AsyncIterableIterator<Awaited<R>> {
+    if (fn !== null) requireFunction('GreenPool.starmap', 'fn', fn);
+    requireIterable('GreenPool.starmap', 'iterable', iterable);
+    return new OrderedMap<R>(this, fn, toAsync(iterable));
+  }
+
+  private async admit<T>(start: () => GreenThread<T>): Promise<GreenThread<T>> {
+    const reentrant = this.slots.counter <= 0 && this.threads.has(getCurrent());
+    if (!reentrant) await this.slots.acquire();
+    const thread = start();
+    this.threads.add(thread as GreenThread<unknown>);
+    thread.onEnd(() => this.release(thread as GreenThread<unknown>, reentrant));
+    return thread;
+  }
+
+  private release(thread: GreenThread<unknown>, reentrant: boolean): void {
+    this.threads.delete(thread);
+    if (!reentrant) this.slots.release();
+    if (this.idle() && this.idleWaiters.size > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = new Set();
+      for (const point of waiters) hub.wakeSoon(point, undefined);
+    }
+  }
+
+  private idle(): boolean {
+    return this.threads.size === 0 && this.slots.waiting === 0;
+  }
+}
+
+function requireIterable(where: string, name: string, value: unknown): void {
+  const ok = value !== null && typeof value === 'object' && (Symbol.iterator in value || Symbol.asyncIterator in value);
+  if (!ok && typeof value !== 'string') throw new TypeError(`${where}: ${name} must be iterable, got ${value === null ? 'null' : typeof value}`);
+}
+
+async function* toAsync<T>(iterable: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
+  yield* iterable as AsyncIterable<T>;
+}
+
+async function* zipArgs(iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>): AsyncGenerator<unknown[]> {
+  if (iterables.length === 1) {
+    for await (const item of iterables[0]!) yield [item];
+    return;
+  }
+  const iterators = iterables.map((it) => toAsync(it)[Symbol.asyncIterator]());
+  try {
+    for (;;) {
+      const steps = await Promise.all(iterators.map((it) => it.next()));
+      if (steps.some((s) => s.done)) return;
+      yield steps.map((s) => s.value);
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.(undefined)));
+  }
+}
+
+const END = Symbol('end of input');
+
+/** A failure of the input iterator, delivered in order after the items read before it. */
+class InputFailure {
+  constructor(readonly error: unknown) {}
+}
+
+type Slot<R> = GreenThread<R> | InputFailure | typeof END;
+
+/** The ordered results of `imap`/`starmap`: a producer thread spawns into the pool, `next()` waits in order. */
+class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
+  private readonly results: Queue<Slot<Awaited<R>>>;
+  private readonly producer: GreenThread<void>;
+  private finished = false;
+
+  constructor(pool: GreenPool, fn: ((...args: any[]) => R | PromiseLike<R>) | null, inputs: AsyncIterable<unknown[]>) {
+    this.results = new Queue(Math.max(1, pool.size));
+    const call = fn ?? ((...args: unknown[]) => args as R);
+    this.producer = spawnN(async () => {
+      try {
+        for await (const args of inputs) await this.results.put((await pool.spawn(call, ...args)) as GreenThread<Awaited<R>>);
+        await this.results.put(END);
+      } catch (err) {
+        await this.results.put(new InputFailure(err));
+      }
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Awaited<R>>> {
+    if (this.finished) return { done: true, value: undefined };
+    const slot = await this.results.get();
+    if (slot === END) return this.finish();
+    if (slot instanceof InputFailure) {
+      this.finish();
+      throw slot.error;
+    }
+    return { done: false, value: await slot.wait() };
+  }
+
+  /** Stops early (`break` in `for await`): the producer and the unconsumed work are killed. */
+  async return(): Promise<IteratorResult<Awaited<R>>> {
+    if (this.finished) return { done: true, value: undefined };
+    await this.producer.kill();
+    const pending: Promise<void>[] = [];
+    for (;;) {
+      let slot: Slot<Awaited<R>>;
+      try {
+        slot = this.results.getNowait();
+      } catch {
+        break;
+      }
+      if (slot instanceof GreenThread) pending.push(slot.kill());
+    }
+    await Promise.all(pending);
+    return this.finish();
+  }
+
+  private finish(): IteratorResult<Awaited<R>> {
+    this.finished = true;
+    return { done: true, value: undefined };
+  }
+}
+
+/**
+ * Collects results of spawned work in spawn order (not completion order). Built on a pool of
+ * `size` slots, or sharing a {@link GreenPool}.
+ * @example
+ * const pile = new GreenPile<number>(4);
+ * for (const n of [1, 2, 3]) await pile.spawn(square, n);
+ * for await (const value of pile) console.log(value); // 1, 4, 9
+ */
+export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
+  /** The pool the work runs in. */
+  readonly pool: GreenPool;
+  /** Jobs spawned (or being spawned) and not yet consumed. */
+  counter = 0;
+  private readonly spawned = new LightQueue<GreenThread<T>>();
+
+  constructor(sizeOrPool: number | GreenPool = 1000) {
+    this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(requireCount('GreenPile', 'sizeOrPool', sizeOrPool));
+  }
+
+  /**
+   * Spawns `fn(...args)` in the pool, waiting while it is full (a cooperative point).
+   * @example await pile.spawn(fetchPage, url);
+   */
+  async spawn<A extends unknown[]>(fn: AnyFunction<A, T>, ...args: A): Promise<void> {
+    requireFunction('GreenPile.spawn', 'fn', fn);
+    this.counter++;
+    try {
+      this.spawned.putNowait((await this.pool.spawn(fn, ...args)) as GreenThread<T>);
+    } catch (err) {
+      this.counter--;
+      throw err;
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /**
+   * The result of the oldest unconsumed job (rejects with its exception; iteration may go on),
+   * or `done` when nothing is left.
+   * @example const { value, done } = await pile.next();
+   */
+  async next(): Promise<IteratorResult<T>> {
+    if (this.counter === 0) return { done: true, value: undefined };
+    const thread = await this.spawned.get();
+    this.counter--;
+    return { done: false, value: await thread.wait() };
+  }
+}
