@@ -20,10 +20,19 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** What a scope owns: released when the scope ends. */
+/** Node's own timer functions, captured before anything can patch them. */
+const { setTimeout, clearTimeout, setImmediate } = globalThis;
+
+/**
+ * Something a scope owns: a Timeout, a socket with a request in flight, a timer, a file handle.
+ * `interrupted` releases it when the scope is killed or times out (destroy, close, clear, with
+ * `reason` as the error); `scopeEnded` runs once when the scope ends.
+ */
 export interface Owned {
-  /** Called once when the owning scope ends; `interrupted` tells whether it was killed/abandoned. */
-  scopeEnded(interrupted: boolean, reason: unknown): void;
+  /** The owning scope (or an enclosing one) was interrupted by `reason`. */
+  interrupted?(reason: unknown): void;
+  /** The owning scope ended; `interrupted` tells whether it was killed or abandoned. */
+  scopeEnded?(interrupted: boolean, reason: unknown): void;
 }
 
 /** The longest delay `setTimeout` accepts; longer waits are chained. */
@@ -31,6 +40,9 @@ const MAX_TIMER_MS = 0x7fffffff;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyPoint = Point<any>;
+
+/** Undoes what a parked point set up; `failed` with `reason` when it did not complete. */
+export type Cleanup = (failed: boolean, reason: unknown) => void;
 
 /** Marker for "no pending interruption". */
 const NONE: unique symbol = Symbol('none');
@@ -43,8 +55,11 @@ export class Point<T = unknown> {
   readonly scope: Scope;
   /** Value handed over by {@link Hub.wakeSoon}. */
   value: T | undefined = undefined;
-  /** Undoes the point's side effects (remove a waiter, clear a timer); run on every settle. */
-  cleanup: (() => void) | undefined = undefined;
+  /**
+   * Undoes the point's side effects (remove a waiter, clear a timer, abort an operation); run on
+   * every settle, with `failed` and the error when the point was failed or interrupted.
+   */
+  cleanup: Cleanup | undefined = undefined;
   private done = false;
   private readonly resolveFn: (value: T) => void;
   private readonly rejectFn: (err: unknown) => void;
@@ -63,12 +78,12 @@ export class Point<T = unknown> {
 
   /** Resumes the parked caller with `value`. Later calls do nothing. */
   wake(value: T): void {
-    if (this.settle()) this.resolveFn(value);
+    if (this.settle(false, undefined)) this.resolveFn(value);
   }
 
   /** Resumes the parked caller by throwing `err` at the point. Later calls do nothing. */
   fail(err: unknown): void {
-    if (this.settle()) this.rejectFn(err);
+    if (this.settle(true, err)) this.rejectFn(err);
   }
 
   /** Run-queue entry: wakes with the value stored by {@link Hub.wakeSoon}. */
@@ -76,13 +91,13 @@ export class Point<T = unknown> {
     this.wake(this.value as T);
   }
 
-  private settle(): boolean {
+  private settle(failed: boolean, reason: unknown): boolean {
     if (this.done) return false;
     this.done = true;
     this.scope.removePoint(this);
     const cleanup = this.cleanup;
     this.cleanup = undefined;
-    if (cleanup) cleanup();
+    if (cleanup) cleanup(failed, reason);
     return true;
   }
 }
@@ -180,7 +195,7 @@ export class Scope {
     this.pending = NONE;
     const owned = this.owned;
     this.owned = null;
-    if (owned) for (const item of owned) item.scopeEnded(interrupted, reason);
+    if (owned) for (const item of owned) item.scopeEnded?.(interrupted, reason);
     hub.flushParkListeners(this);
   }
 
@@ -191,6 +206,7 @@ export class Scope {
   abandon(reason: unknown): void {
     if (this.ended) return;
     this.poison = reason;
+    this.interruptOwned(reason);
     const onAbandon = this.onAbandon;
     this.end(true, reason);
     if (onAbandon) onAbandon(reason);
@@ -212,6 +228,22 @@ export class Scope {
   /** @internal Leaves `err` to be thrown at the scope's next cooperative point. */
   setPending(err: unknown): void {
     this.pending = err;
+  }
+
+  /** @internal Tells what this scope and its children own that they were interrupted. */
+  interruptOwned(reason: unknown): void {
+    if (this.owned) {
+      for (const item of [...this.owned]) {
+        if (!item.interrupted) continue;
+        this.owned.delete(item);
+        try {
+          item.interrupted(reason);
+        } catch (err) {
+          hub.reportError(err, 'releasing a resource of an interrupted green thread');
+        }
+      }
+    }
+    if (this.children) for (const child of this.children) child.interruptOwned(reason);
   }
 
   /** @internal Collects the pending points of this scope and its children. */
@@ -282,16 +314,16 @@ export class Hub {
 
   /**
    * Parks the caller at a cooperative point. `arm(point)` registers the point wherever it waits
-   * (a waiter list, a timer) and returns the cleanup that undoes that; it must not wake the point
-   * synchronously. The returned promise settles when the point is woken or interrupted; an
-   * interruption already waiting for the current scope rejects it at once.
+   * (a waiter list, a timer, an operation) and returns the cleanup that undoes that. The returned
+   * promise settles when the point is woken or interrupted; an interruption already waiting for
+   * the current scope rejects it at once.
    * @example
    * const value = await hub.park<number>('event wait', (point) => {
    *   waiters.add(point);
    *   return () => waiters.delete(point);
    * });
    */
-  park<T>(what: string, arm: (point: Point<T>) => (() => void) | void): Promise<T> {
+  park<T>(what: string, arm: (point: Point<T>) => Cleanup | void): Promise<T> {
     const scope = this.currentScope();
     const err = scope.takeInterruption();
     if (err !== NONE) return Promise.reject(err);
@@ -299,10 +331,79 @@ export class Hub {
       const point = new Point<T>(scope, what, resolve, reject);
       scope.addPoint(point);
       const cleanup = arm(point);
-      if (cleanup) point.cleanup = cleanup;
+      if (cleanup) {
+        if (point.settled) cleanup(false, undefined);
+        else point.cleanup = cleanup;
+      }
       const root = scope.root;
       if (root.parkListeners) this.flushParkListeners(root);
     });
+  }
+
+  /**
+   * The scope that owns what is started now, or `null` outside green threads and their scopes
+   * (where green modules behave exactly like Node's own).
+   */
+  ownerScope(): Scope | null {
+    const scope = this.storage.getStore();
+    return scope === undefined || scope === this.root ? null : scope;
+  }
+
+  /**
+   * Runs a promise-returning operation as a cooperative point of the current scope: when the
+   * scope is interrupted, the point rejects at once and the signal given to `start` aborts with
+   * the interruption. A value that arrives after the interruption goes to `discard` (e.g. to
+   * close a file handle nobody will see).
+   * @example
+   * const data = await hub.guard('fs readFile', (signal) => fsp.readFile(path, { signal }));
+   */
+  guard<T>(what: string, start: (signal: AbortSignal) => PromiseLike<T>, discard?: (value: T) => void): Promise<T> {
+    return this.park<T>(what, (point) => {
+      const controller = new AbortController();
+      let operation: PromiseLike<T>;
+      try {
+        operation = start(controller.signal);
+      } catch (err) {
+        point.fail(err);
+        return;
+      }
+      operation.then(
+        (value) => (point.settled ? discard?.(value) : point.wake(value)),
+        (err) => point.fail(err),
+      );
+      return (failed, reason) => {
+        if (failed) controller.abort(reason);
+      };
+    });
+  }
+
+  /**
+   * The callback form of {@link Hub.guard}: `start(signal, done)` begins the operation and calls
+   * `done(err, ...results)`; `callback` receives the same, or the interruption error at once.
+   * Results that arrive after an interruption go to `discard`.
+   */
+  guardCallback<R extends unknown[]>(
+    what: string,
+    start: (signal: AbortSignal, done: (err: unknown, ...results: R) => void) => void,
+    callback: (err: unknown, ...results: R | []) => void,
+    discard?: (...results: R) => void,
+  ): void {
+    const operation = (signal: AbortSignal): Promise<R> =>
+      new Promise<R>((resolve, reject) => start(signal, (err, ...results) => (err ? reject(err) : resolve(results))));
+    this.guard(what, operation, discard && ((results) => discard(...results))).then(
+      (results) => queueMicrotask(() => callback(null, ...results)),
+      (err) => queueMicrotask(() => callback(err)),
+    );
+  }
+
+  /**
+   * Makes `item` owned by the current scope, if any (see {@link Hub.ownerScope}); returns that
+   * scope so the item can be disowned when it is released by other means.
+   */
+  own(item: Owned): Scope | null {
+    const scope = this.ownerScope();
+    scope?.adopt(item);
+    return scope;
   }
 
   /**
@@ -316,9 +417,11 @@ export class Hub {
     scope.collectPoints(points);
     if (points.length === 0) {
       scope.setPending(err);
+      scope.interruptOwned(err);
       return false;
     }
     for (const point of points) point.fail(err);
+    scope.interruptOwned(err);
     return true;
   }
 
