@@ -2,7 +2,7 @@
  * Green threads: async functions started by the hub in their own scope, which can be waited for,
  * linked to, killed and cancelled. See DESIGN.md §3 "Green threads".
  */
-import { hub, Scope, type Runnable } from './hub.js';
+import { hub, Scope, type Point, type Runnable } from './hub.js';
 import { interruptionOutcome } from './timeout.js';
 import { requireFunction, requireSeconds } from './validate.js';
 
@@ -35,6 +35,13 @@ const enum Outcome {
   Failed,
 }
 
+/** A parked `wait()`. Only its methods are named, so a `GreenThread<number>` is a `GreenThread<unknown>`. */
+type Waiter<T> = Pick<Point<T>, 'wake' | 'fail'>;
+
+/** A bookkeeping hook run when a thread ends, stored without its `T` (see {@link Waiter}). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EndHook = (thread: GreenThread<any>) => void;
+
 interface Link {
   fn: (thread: GreenThread<never>, ...args: unknown[]) => void;
   args: unknown[];
@@ -63,9 +70,9 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private killError: unknown = undefined;
   private killed = false;
   private readonly keepsResult: boolean;
-  private waiters: Set<import('./hub.js').Point<T>> | null = null;
+  private waiters: Set<Waiter<T>> | null = null;
   private links: Link[] | null = null;
-  private endHooks: Array<(thread: GreenThread<T>) => void> | null = null;
+  private endHooks: EndHook[] | null = null;
   private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
 
@@ -151,7 +158,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
    * there and its `finally` blocks run. Awaiting anything else: the thread is given a few
    * milliseconds, then abandoned (it counts as dead, `wait()` rejects, and its body can do no
    * further green I/O). Settles once the exception has been handled: the thread finished, parked
-   * again, or was abandoned. Killing a dead thread does nothing.
+   * again (it is then left to run on), or was abandoned. Killing a dead thread does nothing.
    * @example await thread.kill(); // or thread.kill(new Error('shutting down'))
    */
   kill(exc: unknown = new GreenletExit()): Promise<void> {
@@ -168,9 +175,9 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
       return Promise.resolve();
     }
     hub.interrupt(this, exc);
-    const settled = hub.afterParkOrEnd(this);
-    hub.watch(this, exc);
-    return settled;
+    const stopWatch = hub.watch(this, exc);
+    // Parked again means the exception was handled: the thread is not abandoned later.
+    return hub.afterParkOrEnd(this).then(stopWatch);
   }
 
   /**

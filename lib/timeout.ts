@@ -63,8 +63,21 @@ export class Timeout extends Error implements Owned {
     this.handled = false;
     this.scope = hub.currentScope();
     this.scope.adopt(this);
-    this.cancelTimer = hub.timer(this.seconds, () => this.fire());
+    this.cancelTimer = this.seconds > 0 ? hub.timer(this.seconds, () => this.fire()) : this.fireSoon();
     return this;
+  }
+
+  /** Fires on the next hub turn, ahead of a `sleep(0)` made after it (eventlet's `Timeout(0)`). */
+  private fireSoon(): () => void {
+    let cancelled = false;
+    hub.schedule({
+      run: () => {
+        if (!cancelled) this.fire();
+      },
+    });
+    return () => {
+      cancelled = true;
+    };
   }
 
   /** Disarms the timer; idempotent. After it fired, marks it as handled by the caller. */
@@ -111,7 +124,11 @@ export class Timeout extends Error implements Owned {
     const exc = this.thrown();
     scope.timedOut(exc);
     hub.interrupt(scope, exc);
-    if (scope !== hub.root) this.stopWatch = hub.watch(scope, exc, () => !this.handled);
+    if (scope === hub.root) return;
+    const stopWatch = hub.watch(scope, exc, () => !this.handled);
+    this.stopWatch = stopWatch;
+    // A thread that parks again has handled the exception: it is not abandoned later.
+    void hub.afterParkOrEnd(scope).then(stopWatch);
   }
 }
 
@@ -132,13 +149,21 @@ export interface WithTimeoutOptions<V> {
  * const page = await withTimeout(2, fetchPage, url);
  * const maybe = await withTimeout({ seconds: 0.5, timeoutValue: null }, () => queue.get());
  */
-export async function withTimeout<A extends unknown[], R, V = never>(
+export function withTimeout<A extends unknown[], R, V = never>(
   seconds: number | null | WithTimeoutOptions<V>,
   fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
 ): Promise<Awaited<R> | V> {
   const options = parseWithTimeoutOptions<V>(seconds);
   requireFunction('withTimeout', 'fn', fn);
+  return runWithTimeout(options, fn, args);
+}
+
+async function runWithTimeout<A extends unknown[], R, V>(
+  options: { seconds: number | null; hasTimeoutValue: boolean; timeoutValue?: V },
+  fn: (...args: A) => R | PromiseLike<R>,
+  args: A,
+): Promise<Awaited<R> | V> {
   const scope = new Scope(hub.currentScope());
   const timeout = hub.runIn(scope, () => new Timeout(options.seconds));
   try {

@@ -1,0 +1,280 @@
+/**
+ * The hub: getHub(), the error reporter, the abandon grace period, and that green threads and
+ * Timeouts leave no timers or handles behind.
+ * Numbers such as (#24) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
+ */
+import { expect } from 'chai';
+import { getHub, GreenletExit, sleep, spawn, spawnN, Timeout, withTimeout, type GreenThread } from '../lib/index.js';
+
+type Report = { err: unknown; source: string };
+
+/** A promise that never settles: something that is not a cooperative point. */
+const never = (): Promise<never> => new Promise<never>(() => {});
+/** Seconds since `start` (a `performance.now()` reading). */
+const since = (start: number): number => (performance.now() - start) / 1000;
+
+/** The process's active resources, counted by type (`Timeout: 3`, `Immediate: 1`, ...). */
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+/** Runs `fn` with everything written to stderr captured instead of printed; returns the text. */
+async function capturingStderr(fn: () => Promise<void>): Promise<string> {
+  const chunks: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+  return chunks.join('');
+}
+
+/** How a thread ended: its value, or the kind of exception it failed with. */
+function outcomeOf(thread: GreenThread<unknown>): Promise<string> {
+  return thread.wait().then(
+    () => 'returned',
+    (err) => (err instanceof GreenletExit ? 'killed' : err instanceof Timeout ? 'timed out' : `failed: ${String(err)}`),
+  );
+}
+
+describe('hub', () => {
+  const hub = getHub();
+  let reports: Report[];
+  let savedReporter: typeof hub.errorReporter;
+  let savedGrace: number;
+
+  beforeEach(() => {
+    reports = [];
+    savedReporter = hub.errorReporter;
+    savedGrace = hub.abandonGrace;
+    hub.errorReporter = (err, source) => reports.push({ err, source });
+  });
+
+  afterEach(() => {
+    hub.errorReporter = savedReporter;
+    hub.abandonGrace = savedGrace;
+  });
+
+  describe('getHub', () => {
+    it('returns the one hub of the process, with an error reporter and a grace period of a few ms', () => {
+      expect(getHub()).to.equal(hub);
+      expect(getHub()).to.equal(getHub());
+      expect(savedReporter).to.be.a('function');
+      expect(hub.abandonGrace).to.be.above(0).and.at.most(0.05);
+    });
+  });
+
+  describe('errorReporter', () => {
+    it('receives a failure nobody will see, with a source naming the green thread', async () => {
+      const err = new Error('unseen');
+      const thread = spawnN(() => {
+        throw err;
+      });
+      await sleep(0.01);
+      expect(reports).to.have.length(1);
+      expect(reports[0]!.err).to.equal(err);
+      expect(reports[0]!.source).to.contain(`GreenThread#${thread.id}`);
+    });
+
+    it('prints the error with its stack to stderr by default', async () => {
+      hub.errorReporter = savedReporter;
+      const err = new Error('printed by default');
+      const text = await capturingStderr(async () => {
+        spawnN(() => {
+          throw err;
+        });
+        await sleep(0.01);
+      });
+      expect(text).to.contain('printed by default');
+      expect(text).to.contain(err.stack!.split('\n')[1]!.trim());
+    });
+
+    it('can be replaced and restored', async () => {
+      const mine: unknown[] = [];
+      hub.errorReporter = (err) => mine.push(err);
+      const err = new Error('to my reporter');
+      spawnN(() => {
+        throw err;
+      });
+      await sleep(0.01);
+      expect(mine).to.deep.equal([err]);
+      expect(reports).to.deep.equal([]);
+    });
+
+    it('does not crash the hub when the reporter itself throws', async () => {
+      hub.errorReporter = () => {
+        throw new Error('reporter broke');
+      };
+      let value: unknown;
+      const text = await capturingStderr(async () => {
+        spawnN(() => {
+          throw new Error('first failure');
+        });
+        await sleep(0.01);
+        value = await spawn(async () => {
+          await sleep(0.005);
+          return 'still running';
+        }).wait();
+      });
+      expect(value).to.equal('still running');
+      expect(text).to.contain('reporter broke');
+      expect(text).to.contain('the hub error reporter');
+    });
+
+    it('receives an exception thrown by a hub callback, and the rest of the batch and later sleeps run normally (#24)', async () => {
+      const delay = 0.03;
+      const err = new Error('callback failed');
+      const ran: string[] = [];
+      const before = performance.now();
+      await sleep(delay);
+      expect(since(before)).to.be.at.least(delay - 0.005);
+      hub.schedule({
+        run() {
+          throw err;
+        },
+      });
+      hub.schedule({
+        run() {
+          ran.push('next entry');
+        },
+      });
+      const after = performance.now();
+      await sleep(delay);
+      expect(since(after)).to.be.at.least(delay - 0.005);
+      expect(ran).to.deep.equal(['next entry']);
+      expect(reports).to.have.length(1);
+      expect(reports[0]!.err).to.equal(err);
+      expect(reports[0]!.source).to.contain('hub callback');
+    });
+  });
+
+  describe('abandonGrace', () => {
+    it('is how long a killed thread stuck outside cooperative points has before it is abandoned', async () => {
+      hub.abandonGrace = 0.15;
+      const stuck = spawn(() => never());
+      await sleep(0);
+      const start = performance.now();
+      await stuck.kill();
+      expect(since(start)).to.be.at.least(0.14).and.below(0.35);
+      expect(stuck.dead).to.equal(true);
+    });
+
+    it('also applies to a Timeout firing into a stuck thread', async () => {
+      hub.abandonGrace = 0.15;
+      const start = performance.now();
+      const stuck = spawn(async () => {
+        new Timeout(0.01);
+        await never();
+      });
+      const thrown = await stuck.wait().catch((err: unknown) => err);
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect(since(start)).to.be.at.least(0.15).and.below(0.4);
+    });
+
+    it('does not delay a kill delivered at a cooperative point', async () => {
+      hub.abandonGrace = 1;
+      const parked = spawn(() => sleep(10));
+      await sleep(0);
+      const start = performance.now();
+      await parked.kill();
+      expect(since(start)).to.be.below(0.1);
+      expect(parked.dead).to.equal(true);
+    });
+  });
+
+  describe('resources', () => {
+    it('leaves the active resources as they were after 10,000 threads with Timeouts are killed, finish or time out', async function () {
+      this.timeout(60_000);
+      await sleep(0.02);
+      const before = activeResources();
+      const count = 10_000;
+      const toKill: GreenThread<unknown>[] = [];
+      const outcomes: Promise<string>[] = [];
+      const expected: Record<string, number> = {};
+      for (let i = 0; i < count; i++) {
+        let thread: GreenThread<unknown>;
+        let kind: string;
+        switch (i % 6) {
+          case 0: // killed while parked at a cooperative point
+            thread = spawn(async () => {
+              new Timeout(10);
+              await sleep(10);
+            });
+            toKill.push(thread);
+            kind = 'killed';
+            break;
+          case 1: // killed while awaiting a bare promise (abandoned)
+            thread = spawn(async () => {
+              new Timeout(10);
+              await never();
+            });
+            toKill.push(thread);
+            kind = 'killed';
+            break;
+          case 2: // finishes normally, its Timeout cancelled by `using`
+            thread = spawn(async () => {
+              using timeout = new Timeout(10);
+              await sleep(0.001);
+              return timeout.seconds;
+            });
+            kind = 'returned';
+            break;
+          case 3: // finishes normally, leaving its Timeout to be cancelled by the thread's end
+            thread = spawn(async () => {
+              new Timeout(10);
+              await sleep(0);
+            });
+            kind = 'returned';
+            break;
+          case 4: // times out at a cooperative point
+            thread = spawn(async () => {
+              new Timeout(0.01);
+              await sleep(10);
+            });
+            kind = 'timed out';
+            break;
+          default: // times out while awaiting a bare promise (abandoned)
+            thread = spawn(async () => {
+              new Timeout(0.01);
+              await never();
+            });
+            kind = 'timed out';
+        }
+        expected[kind] = (expected[kind] ?? 0) + 1;
+        outcomes.push(outcomeOf(thread));
+      }
+      await sleep(0);
+      await Promise.all(toKill.map((thread) => thread.kill()));
+      const results = await Promise.all(outcomes);
+      const actual: Record<string, number> = {};
+      for (const result of results) actual[result] = (actual[result] ?? 0) + 1;
+      expect(actual).to.deep.equal(expected);
+      await sleep(0.05);
+      expect(activeResources()).to.deep.equal(before);
+      expect(reports).to.deep.equal([]);
+    });
+
+    it('leaves the active resources as they were after 1,000 withTimeout calls that return, time out or get stuck', async function () {
+      this.timeout(30_000);
+      await sleep(0.02);
+      const before = activeResources();
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 1000; i++) {
+        if (i % 3 === 0) calls.push(withTimeout(10, sleep, 0.001));
+        else if (i % 3 === 1) calls.push(withTimeout({ seconds: 0.01, timeoutValue: 'timed out' }, sleep, 10));
+        else calls.push(withTimeout({ seconds: 0.01, timeoutValue: 'timed out' }, never));
+      }
+      const results = await Promise.all(calls);
+      expect(results.filter((r) => r === 'timed out')).to.have.length(666);
+      await sleep(0.05);
+      expect(activeResources()).to.deep.equal(before);
+    });
+  });
+});

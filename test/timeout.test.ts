@@ -1,0 +1,584 @@
+/**
+ * Timeout, withTimeout and isTimeout.
+ * Numbers such as (#74) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
+ */
+import { expect } from 'chai';
+import { getHub, getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
+
+type Report = { err: unknown; source: string };
+
+/** A promise that never settles: something that is not a cooperative point. */
+const never = (): Promise<never> => new Promise<never>(() => {});
+/** Lets a deliberately wrong argument through the type checker. */
+const bad = (value: unknown): never => value as never;
+/** Seconds since `start` (a `performance.now()` reading). */
+const since = (start: number): number => (performance.now() - start) / 1000;
+/** How many active timers the process holds. */
+const activeTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    const value = await promise;
+    throw new Error(`expected a rejection, got ${String(value)}`);
+  } catch (err) {
+    return err;
+  }
+}
+
+/** The error `fn()` throws or rejects with; fails the test if it does neither. */
+async function errorFrom(fn: () => unknown): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`expected an error, got ${String(value)}`);
+}
+
+/** Runs `fn` in a green thread and resolves with what it returns (or rejects with what it throws). */
+function inThread<T>(fn: () => Promise<T>): Promise<T> {
+  return spawn(fn).wait() as Promise<T>;
+}
+
+/** What a thread's cooperative point threw, or `'no exception'`. */
+async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await point();
+    return 'no exception';
+  } catch (err) {
+    return err;
+  }
+}
+
+describe('timeouts', () => {
+  const hub = getHub();
+  let reports: Report[];
+  let savedReporter: typeof hub.errorReporter;
+
+  beforeEach(() => {
+    reports = [];
+    savedReporter = hub.errorReporter;
+    hub.errorReporter = (err, source) => reports.push({ err, source });
+  });
+
+  afterEach(() => {
+    hub.errorReporter = savedReporter;
+  });
+
+  describe('Timeout', () => {
+    it('starts at once: pending right after construction, with its seconds, until cancelled', () => {
+      const timeout = new Timeout(1);
+      try {
+        expect(timeout.pending).to.equal(true);
+        expect(timeout.seconds).to.equal(1);
+        expect(timeout.expired).to.equal(false);
+      } finally {
+        timeout.cancel();
+      }
+      expect(timeout.pending).to.equal(false);
+      timeout.cancel();
+      expect(timeout.pending).to.equal(false);
+    });
+
+    it('is thrown, itself, at the cooperative point where its thread waits, and is no longer pending (#72)', async () => {
+      const start = performance.now();
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.02);
+        const thrown = await thrownAt(() => sleep(1));
+        return { timeout, thrown, pending: timeout.pending, expired: timeout.expired };
+      });
+      expect(outcome.thrown).to.equal(outcome.timeout);
+      expect(outcome.thrown).to.be.an.instanceOf(Timeout);
+      expect(outcome.thrown).to.be.an.instanceOf(Error);
+      expect(outcome.pending).to.equal(false);
+      expect(outcome.expired).to.equal(true);
+      expect(since(start)).to.be.at.least(0.015).and.below(0.2);
+    });
+
+    it('can be thrown by hand and caught as a Timeout without being pending (#72)', () => {
+      const timeout = new Timeout();
+      expect(timeout.pending).to.equal(false);
+      let caught: unknown;
+      try {
+        throw timeout;
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).to.equal(timeout);
+      expect(caught).to.be.an.instanceOf(Timeout);
+    });
+
+    it('is an Error, so a plain catch sees it and instanceof tells it apart (deliberate difference from #79)', () => {
+      const timeout = new Timeout();
+      expect(timeout).to.be.an.instanceOf(Error);
+      expect(timeout.name).to.equal('Timeout');
+      expect(new GreenletExit()).to.not.be.an.instanceOf(Timeout);
+      expect(new Error('plain')).to.not.be.an.instanceOf(Timeout);
+    });
+
+    it('describes itself without crashing (#73)', () => {
+      const one = new Timeout(1);
+      const silent = new Timeout(2, false);
+      try {
+        expect(String(one)).to.contain('1 second');
+        expect(String(silent)).to.contain('2 seconds (silent)');
+        expect(String(new Timeout(null, RangeError))).to.be.a('string');
+        expect(String(new Timeout(null, false))).to.be.a('string');
+        expect(new Timeout(null, new Error('x')).stack).to.be.a('string');
+      } finally {
+        one.cancel();
+        silent.cancel();
+      }
+    });
+
+    it('emits no process warning when constructed and cancelled (#77)', async () => {
+      const warnings: unknown[] = [];
+      const onWarning = (warning: unknown): void => {
+        warnings.push(warning);
+      };
+      process.on('warning', onWarning);
+      try {
+        const timeout = new Timeout(1);
+        timeout.cancel();
+        await sleep(0.01);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it('with exception undefined or true throws itself (#78)', async () => {
+      for (const exception of [undefined, true]) {
+        const outcome = await inThread(async () => {
+          const timeout = new Timeout(0.01, exception);
+          return { timeout, thrown: await thrownAt(() => sleep(1)) };
+        });
+        expect(outcome.thrown).to.equal(outcome.timeout);
+      }
+    });
+
+    it('with an Error class throws a new instance of that class (#78)', async () => {
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.01, RangeError);
+        return { timeout, thrown: await thrownAt(() => sleep(1)) };
+      });
+      expect(outcome.thrown).to.be.an.instanceOf(RangeError);
+      expect(outcome.thrown).to.not.be.an.instanceOf(Timeout);
+    });
+
+    it('with an Error instance throws that instance (#78)', async () => {
+      const err = new Error('v');
+      const thrown = await inThread(async () => {
+        new Timeout(0.01, err);
+        return thrownAt(() => sleep(1));
+      });
+      expect(thrown).to.equal(err);
+    });
+
+    it('with exception false ends its thread quietly: wait() resolves and nothing is reported (#78)', async () => {
+      const log: string[] = [];
+      const start = performance.now();
+      const thread = spawn(async () => {
+        new Timeout(0.02, false);
+        await sleep(1);
+        log.push('not reached');
+        return 'not reached';
+      });
+      expect(await thread.wait()).to.equal(undefined);
+      expect(since(start)).to.be.below(0.5);
+      expect(thread.dead).to.equal(true);
+      expect(log).to.deep.equal([]);
+      expect(reports).to.deep.equal([]);
+    });
+
+    it('with seconds 0 fires at the first sleep(0) (#80)', async () => {
+      for (let i = 0; i < 50; i++) {
+        const outcome = await inThread(async () => {
+          const timeout = new Timeout(0);
+          const thrown = await thrownAt(() => sleep(0));
+          timeout.cancel();
+          return thrown === timeout ? 'fired' : thrown;
+        });
+        expect(outcome, `attempt ${i}`).to.equal('fired');
+      }
+    });
+
+    it('with seconds null or undefined never fires (#80)', async () => {
+      const thrown = await inThread(async () => {
+        const forNull = new Timeout(null);
+        const forUndefined = new Timeout();
+        expect(forNull.pending).to.equal(false);
+        expect(forUndefined.pending).to.equal(false);
+        expect(forNull.seconds).to.equal(null);
+        return thrownAt(() => sleep(0.03));
+      });
+      expect(thrown).to.equal('no exception');
+    });
+
+    it('refuses start() while pending, and can be restarted after cancel() (#81)', async () => {
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.01);
+        let startError: unknown;
+        try {
+          timeout.start();
+        } catch (err) {
+          startError = err;
+        }
+        timeout.cancel();
+        const pendingAfterCancel = timeout.pending;
+        const whileCancelled = await thrownAt(() => sleep(0.03));
+        timeout.start();
+        const pendingAfterRestart = timeout.pending;
+        const afterRestart = await thrownAt(() => sleep(1));
+        return { timeout, startError, pendingAfterCancel, whileCancelled, pendingAfterRestart, afterRestart };
+      });
+      expect(outcome.startError).to.be.an.instanceOf(Error).with.property('message').that.matches(/already/);
+      expect(outcome.pendingAfterCancel).to.equal(false);
+      expect(outcome.whileCancelled).to.equal('no exception');
+      expect(outcome.pendingAfterRestart).to.equal(true);
+      expect(outcome.afterRestart).to.equal(outcome.timeout);
+    });
+
+    it('does not interrupt synchronous work, and fires at the next cooperative point instead (#82)', async () => {
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.01);
+        const end = performance.now() + 50;
+        let spins = 0;
+        while (performance.now() < end) spins++;
+        const thrown = await thrownAt(() => sleep(0));
+        return { loopFinished: spins > 0, fired: thrown === timeout };
+      });
+      expect(outcome).to.deep.equal({ loopFinished: true, fired: true });
+    });
+
+    it('interrupts only the thread that created it', async () => {
+      const start = performance.now();
+      const victim = spawn(async () => {
+        new Timeout(0.02);
+        await sleep(1);
+      });
+      const victimError = rejectionOf(victim.wait());
+      const bystander = spawn(async () => {
+        await sleep(0.06);
+        return 'bystander done';
+      });
+      await sleep(0.06);
+      expect(since(start)).to.be.at.least(0.055);
+      expect(await victimError).to.be.an.instanceOf(Timeout);
+      expect(await bystander.wait()).to.equal('bystander done');
+    });
+
+    it('does not fire once cancelled by `using` at the end of its block (#83)', async () => {
+      const outcome = await inThread(async () => {
+        let scoped: Timeout;
+        {
+          using timeout = new Timeout(0.03);
+          scoped = timeout;
+          await sleep(0.005);
+        }
+        const pendingAfterBlock = scoped.pending;
+        const later = await thrownAt(() => sleep(0.06));
+        return { pendingAfterBlock, later };
+      });
+      expect(outcome).to.deep.equal({ pendingAfterBlock: false, later: 'no exception' });
+    });
+
+    it('is cancelled by [Symbol.dispose]()', async () => {
+      const thrown = await inThread(async () => {
+        const timeout = new Timeout(0.02);
+        timeout[Symbol.dispose]();
+        expect(timeout.pending).to.equal(false);
+        return thrownAt(() => sleep(0.05));
+      });
+      expect(thrown).to.equal('no exception');
+    });
+
+    it('never outlives the thread that created it', async () => {
+      let timeout!: Timeout;
+      const thread = spawn(() => {
+        timeout = new Timeout(10);
+        return 'done';
+      });
+      expect(await thread.wait()).to.equal('done');
+      expect(timeout.pending).to.equal(false);
+    });
+
+    it('aborts its thread signal with the exception when it fires', async () => {
+      const outcome = await inThread(async () => {
+        const signal = getCurrent().signal;
+        const timeout = new Timeout(0.01);
+        await thrownAt(() => sleep(1));
+        return { aborted: signal.aborted, reasonIsTimeout: signal.reason === timeout };
+      });
+      expect(outcome).to.deep.equal({ aborted: true, reasonIsTimeout: true });
+    });
+
+    it('abandons a thread stuck on a never-settling promise: wait() rejects with the Timeout within 100 ms of the deadline', async () => {
+      let timeout!: Timeout;
+      const start = performance.now();
+      const thread = spawn(async () => {
+        timeout = new Timeout(0.03);
+        await never();
+      });
+      const thrown = await rejectionOf(thread.wait());
+      expect(thrown).to.equal(timeout);
+      expect(thread.dead).to.equal(true);
+      expect(since(start)).to.be.at.least(0.025).and.below(0.13);
+    });
+
+    it('leaves a thread that caught it and parked again to run on, even through a later non-cooperative await', async () => {
+      const thread = spawn(async () => {
+        const timeout = new Timeout(0.01);
+        try {
+          await sleep(10);
+        } catch (err) {
+          if (err !== timeout) throw err;
+        }
+        await sleep(0);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return 'survived';
+      });
+      expect(await thread.wait()).to.equal('survived');
+    });
+
+    it('makes wait() report the Timeout when the thread fails with an error it caused', async () => {
+      let timeout!: Timeout;
+      const thread = spawn(async () => {
+        timeout = new Timeout(0.01);
+        try {
+          await sleep(1);
+        } catch (err) {
+          throw new Error('driver failed', { cause: err });
+        }
+      });
+      expect(await rejectionOf(thread.wait())).to.equal(timeout);
+    });
+
+    it('does not disturb the main thread when created and cancelled outside any green thread', async () => {
+      const timeout = new Timeout(0.02);
+      timeout.cancel();
+      expect(await thrownAt(() => sleep(0.04))).to.equal('no exception');
+    });
+
+    it('rejects bad arguments with an error naming the argument and arms nothing', () => {
+      const timers = activeTimers();
+      expect(() => new Timeout(-1)).to.throw(RangeError, /\bseconds\b/);
+      expect(() => new Timeout(bad('x'))).to.throw(TypeError, /\bseconds\b/);
+      expect(() => new Timeout(NaN)).to.throw(TypeError, /\bseconds\b/);
+      expect(() => new Timeout(1, bad(42))).to.throw(TypeError, /\bexception\b/);
+      expect(activeTimers()).to.equal(timers);
+    });
+  });
+
+  describe('withTimeout', () => {
+    it('resolves with what fn returns, passing it the arguments (#74)', async () => {
+      expect(await withTimeout(1, (a: number, b: number) => a + b, 1, 2)).to.equal(3);
+      expect(await withTimeout(1, sleep, 0.01)).to.equal(undefined);
+    });
+
+    it('rejects with its Timeout when fn takes too long (#74)', async () => {
+      const start = performance.now();
+      const thrown = await rejectionOf(withTimeout(0.02, sleep, 1));
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect((thrown as Timeout).seconds).to.equal(0.02);
+      expect(since(start)).to.be.at.least(0.015).and.below(0.12);
+    });
+
+    it('resolves with timeoutValue instead when given options (#74)', async () => {
+      expect(await withTimeout({ seconds: 0.02, timeoutValue: 'X' }, sleep, 1)).to.equal('X');
+      expect(await withTimeout({ seconds: 0.02, timeoutValue: undefined }, sleep, 1)).to.equal(undefined);
+      expect(await withTimeout({ seconds: 1, timeoutValue: 'X' }, () => 'fn value')).to.equal('fn value');
+    });
+
+    it('never times out with seconds null', async () => {
+      expect(await withTimeout(null, async () => (await sleep(0.03), 'done'))).to.equal('done');
+      expect(await withTimeout({ seconds: null, timeoutValue: 'X' }, async () => (await sleep(0.03), 'done'))).to.equal('done');
+    });
+
+    it('lets an outer Timeout pass through an inner withTimeout that has a timeoutValue (#75)', async () => {
+      const outcome = await inThread(async () => {
+        const outer = new Timeout(0.02);
+        const thrown = await thrownAt(() => withTimeout({ seconds: 0.5, timeoutValue: 'b' }, sleep, 1));
+        return thrown === outer ? 'outer Timeout' : thrown;
+      });
+      expect(outcome).to.equal('outer Timeout');
+    });
+
+    it('lets an outer withTimeout pass through an inner one (#75)', async () => {
+      const thrown = await rejectionOf(withTimeout(0.02, () => withTimeout({ seconds: 0.5, timeoutValue: 'b' }, sleep, 1)));
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect((thrown as Timeout).seconds).to.equal(0.02);
+    });
+
+    it('passes fn errors through unchanged', async () => {
+      const err = new Error('fn failed');
+      expect(
+        await rejectionOf(
+          withTimeout(1, async () => {
+            await sleep(0);
+            throw err;
+          }),
+        ),
+      ).to.equal(err);
+      expect(
+        await rejectionOf(
+          withTimeout(1, () => {
+            throw err;
+          }),
+        ),
+      ).to.equal(err);
+    });
+
+    it('rejects within 100 ms of the deadline even when fn awaits a never-settling promise', async () => {
+      const start = performance.now();
+      const thrown = await rejectionOf(withTimeout(0.05, never));
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect(since(start)).to.be.at.least(0.045).and.below(0.15);
+    });
+
+    it('gives a green thread control back when fn is stuck, and the thread goes on with its own work', async () => {
+      const start = performance.now();
+      const outcome = await inThread(async () => {
+        const thrown = await thrownAt(() => withTimeout(0.03, never));
+        const elapsed = since(start);
+        await sleep(0.01);
+        return { timedOut: thrown instanceof Timeout, elapsed, after: 'continued' };
+      });
+      expect(outcome.timedOut).to.equal(true);
+      expect(outcome.after).to.equal('continued');
+      expect(outcome.elapsed).to.be.below(0.13);
+    });
+
+    it('reports its Timeout whatever error fn surfaced after it fired', async () => {
+      const thrown = await rejectionOf(
+        withTimeout(0.02, async () => {
+          try {
+            await sleep(1);
+          } catch (err) {
+            throw new Error('driver failed', { cause: err });
+          }
+        }),
+      );
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect((thrown as Timeout).seconds).to.equal(0.02);
+    });
+
+    it('does not let concurrent top-level calls interfere with each other', async () => {
+      const start = performance.now();
+      const stuck = rejectionOf(withTimeout(0.03, never));
+      const slow = rejectionOf(withTimeout(0.06, sleep, 1));
+      const fine = withTimeout(1, async () => {
+        await sleep(0.1);
+        return 'fine';
+      });
+      const bare = withTimeout(1, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        return 'bare';
+      });
+      const stuckError = await stuck;
+      const stuckElapsed = since(start);
+      const [slowError, fineValue, bareValue] = await Promise.all([slow, fine, bare]);
+      expect(stuckError).to.be.an.instanceOf(Timeout).with.property('seconds', 0.03);
+      expect(stuckElapsed).to.be.below(0.13);
+      expect(slowError).to.be.an.instanceOf(Timeout).with.property('seconds', 0.06);
+      expect(slowError).to.not.equal(stuckError);
+      expect(fineValue).to.equal('fine');
+      expect(bareValue).to.equal('bare');
+    });
+
+    it('does not interrupt a sibling green thread or the thread it runs in beyond its own scope', async () => {
+      const sibling = spawn(async () => {
+        await sleep(0.05);
+        return 'sibling done';
+      });
+      const outcome = await inThread(async () => {
+        const value = await withTimeout({ seconds: 0.01, timeoutValue: 'timed out' }, sleep, 1);
+        await sleep(0.05);
+        return value;
+      });
+      expect(outcome).to.equal('timed out');
+      expect(await sibling.wait()).to.equal('sibling done');
+    });
+
+    it('is interrupted by a kill of its thread, which wait() reports', async () => {
+      const thread = spawn(() => withTimeout(1, sleep, 10));
+      const waited = rejectionOf(thread.wait());
+      await sleep(0);
+      const start = performance.now();
+      await thread.kill();
+      expect(since(start)).to.be.below(0.1);
+      expect(await waited).to.be.an.instanceOf(GreenletExit);
+    });
+
+    it('clears its timer when fn settles first', async () => {
+      await sleep(0); // mocha arms its own test timer once the test returns its promise
+      const timers = activeTimers();
+      expect(await withTimeout(10, () => 'quick')).to.equal('quick');
+      expect(await withTimeout(10, async () => (await sleep(0), 'after a yield'))).to.equal('after a yield');
+      expect(activeTimers()).to.equal(timers);
+    });
+
+    it('rejects bad arguments with an error naming the argument, without calling fn', async () => {
+      let calls = 0;
+      const fn = (): void => {
+        calls++;
+      };
+      expect(await errorFrom(() => withTimeout(1, bad(42)))).to.be.an.instanceOf(TypeError).with.property('message').that.matches(/\bfn\b/);
+      expect(await errorFrom(() => withTimeout(bad('x'), fn))).to.be.an.instanceOf(TypeError).with.property('message').that.matches(/\bseconds\b/);
+      expect(await errorFrom(() => withTimeout(-1, fn))).to.be.an.instanceOf(RangeError).with.property('message').that.matches(/\bseconds\b/);
+      expect(await errorFrom(() => withTimeout(bad({ seconds: 1, timeout: 2 }), fn)))
+        .to.be.an.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/\btimeout\b/);
+      expect(await errorFrom(() => withTimeout(bad({ seconds: 'soon' }), fn))).to.be.an.instanceOf(TypeError);
+      expect(calls).to.equal(0);
+    });
+  });
+
+  describe('isTimeout', () => {
+    it('is true for a Timeout, fired or not (#76)', () => {
+      expect(isTimeout(new Timeout())).to.equal(true);
+      expect(isTimeout(new Timeout(null, false))).to.equal(true);
+    });
+
+    it('is true for an error whose cause chain holds a Timeout (#76)', () => {
+      const timeout = new Timeout();
+      const direct = new Error('socket closed', { cause: timeout });
+      const nested = new Error('query failed', { cause: new Error('socket closed', { cause: timeout }) });
+      expect(isTimeout(direct)).to.equal(true);
+      expect(isTimeout(nested)).to.equal(true);
+    });
+
+    it('is true for anything marked isTimeout, like eventlet wrap_is_timeout (#76)', () => {
+      expect(isTimeout(Object.assign(new Error('custom'), { isTimeout: true }))).to.equal(true);
+    });
+
+    it('is true for the TimeoutError DOMException of AbortSignal.timeout, and errors caused by it', async () => {
+      const signal = AbortSignal.timeout(1);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      expect((signal.reason as Error).name).to.equal('TimeoutError');
+      expect(isTimeout(signal.reason)).to.equal(true);
+      expect(isTimeout(new Error('fetch failed', { cause: signal.reason }))).to.equal(true);
+    });
+
+    it('is false for plain errors, AbortError and non-errors', () => {
+      expect(isTimeout(new Error('timeout'))).to.equal(false);
+      expect(isTimeout(new Error('wrapped', { cause: new Error('inner') }))).to.equal(false);
+      expect(isTimeout(new DOMException('aborted', 'AbortError'))).to.equal(false);
+      expect(isTimeout(new GreenletExit())).to.equal(false);
+      expect(isTimeout('timeout')).to.equal(false);
+      expect(isTimeout(null)).to.equal(false);
+      expect(isTimeout(undefined)).to.equal(false);
+      expect(isTimeout({ isTimeout: false })).to.equal(false);
+    });
+
+    it('is false, without hanging, for an error whose cause chain loops', () => {
+      const a = new Error('a');
+      const b = new Error('b', { cause: a });
+      (a as { cause?: unknown }).cause = b;
+      expect(isTimeout(a)).to.equal(false);
+    });
+  });
+});
