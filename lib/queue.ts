@@ -243,15 +243,27 @@ export class LightQueue<T = unknown> implements AsyncIterable<T> {
     hub.schedule({ run: () => this.unlock() });
   }
 
+  /**
+   * Stores a waiting putter's item and wakes the putter; an item the queue refuses (one a
+   * PriorityQueue cannot order) fails that putter instead of leaving it parked for ever.
+   */
+  private admit(putter: PutWaiter<T>): void {
+    this.putters.delete(putter);
+    try {
+      this.store(putter.item);
+    } catch (err) {
+      putter.point.fail(err);
+      return;
+    }
+    putter.point.wake();
+  }
+
   /** Moves items between waiting putters, storage and waiting getters, first-in first-out. */
   private unlock(): void {
     this.unlockScheduled = false;
     for (;;) {
       if (this.putters.size > 0 && this.hasRoom()) {
-        const putter = firstOf(this.putters);
-        this.putters.delete(putter);
-        this.store(putter.item);
-        putter.point.wake();
+        this.admit(firstOf(this.putters));
       } else if (this.getters.size > 0 && this.qsize() > 0) {
         const getter = firstOf(this.getters);
         this.getters.delete(getter);
@@ -361,15 +373,16 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     return this.heap.length;
   }
 
+  /**
+   * Sifts the item up from a new last slot. Every comparison happens before the heap changes, so
+   * an item that cannot be ordered throws and leaves the queue as it was.
+   */
   protected override insert(item: T): void {
     const heap = this.heap;
-    heap.push(item);
-    for (let i = heap.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (this.compare(heap[i]!, heap[parent]!) >= 0) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
+    let slot = heap.length;
+    while (slot > 0 && this.compare(item, heap[(slot - 1) >> 1]!) < 0) slot = (slot - 1) >> 1;
+    for (let i = heap.length; i > slot; i = (i - 1) >> 1) heap[i] = heap[(i - 1) >> 1]!;
+    heap[slot] = item;
   }
 
   protected override remove(): T {

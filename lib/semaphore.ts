@@ -44,13 +44,14 @@ export class Semaphore {
 
   /**
    * Takes a unit. Resolves `true` at once when one is free and nobody waits; with
-   * `blocking = false` resolves `false` instead of waiting; with `timeout` seconds resolves
-   * `false` when it elapses. Waiters are served first-in first-out. A cooperative point.
+   * `blocking = false` takes a free unit even ahead of waiters (they keep their place and the
+   * next release wakes them), or resolves `false` instead of waiting; with `timeout` seconds
+   * resolves `false` when it elapses. Waiters are served first-in first-out. A cooperative point.
    * @example if (!(await sem.acquire(true, 0.5))) console.log('busy');
    */
   acquire(blocking = true, timeout?: number | null): Promise<boolean> {
     const seconds = this.checkAcquire(blocking, timeout);
-    if (this.counter > 0 && this.waiters.size === 0) {
+    if (this.counter > 0 && (this.waiters.size === 0 || !blocking)) {
       this.counter--;
       return Promise.resolve(true);
     }
@@ -172,26 +173,39 @@ export class CappedSemaphore {
 
   /**
    * Takes a unit, waiting while the count is 0; `blocking = false` resolves `false` instead.
+   * A waiting `release()` is let through, so with a limit of 0 the two meet as a rendezvous.
    * @example await sem.acquire();
    */
-  async acquire(blocking = true): Promise<boolean> {
+  acquire(blocking = true): Promise<boolean> {
     requireBoolean('CappedSemaphore.acquire', 'blocking', blocking);
-    if (!blocking && this.locked()) return false;
-    const ok = await this.lower.acquire(blocking);
-    if (ok) this.upper.release();
-    return ok;
+    if (!blocking && this.locked()) return Promise.resolve(false);
+    return moveUnit(this.upper, this.lower, blocking);
   }
 
   /**
    * Gives a unit back, waiting while the count is at the limit; `blocking = false` resolves
-   * `false` instead.
+   * `false` instead. A waiting `acquire()` is let through first.
    * @example await sem.release();
    */
-  async release(blocking = true): Promise<boolean> {
+  release(blocking = true): Promise<boolean> {
     requireBoolean('CappedSemaphore.release', 'blocking', blocking);
-    if (!blocking && this.bounded()) return false;
-    await this.upper.acquire();
-    this.lower.release();
-    return true;
+    if (!blocking && this.bounded()) return Promise.resolve(false);
+    return moveUnit(this.lower, this.upper, blocking);
+  }
+}
+
+/**
+ * One side of a CappedSemaphore operation (eventlet's order): first offers a unit to `offerTo`,
+ * which lets a counterpart waiting there through, then takes one from `takeFrom`. When the take
+ * fails or is interrupted, the offer is withdrawn.
+ */
+async function moveUnit(offerTo: Semaphore, takeFrom: Semaphore, blocking: boolean): Promise<boolean> {
+  offerTo.release();
+  let taken = false;
+  try {
+    taken = await takeFrom.acquire(blocking);
+    return taken;
+  } finally {
+    if (!taken) offerTo.adjust(-1);
   }
 }
