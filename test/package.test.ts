@@ -1,0 +1,153 @@
+// End-to-end checks of the package as users consume it: child processes that import or require
+// 'eventlet' by name (self-reference through package.json "exports"), under the same Node that
+// runs mocha. They need the build in dist/ (`npm test` builds first).
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as eventlet from '../lib/index.js';
+
+// this file runs as dist/test/package.test.js; the repository root is two levels up
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function runNode(args: string[]): Promise<Run> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // a user's options (or a test runner's) must not add warnings here
+  return new Promise((resolve) => {
+    // cwd is elsewhere on purpose: 'eventlet' must resolve from the fixture's location, not the cwd
+    execFile(process.execPath, args, { cwd: tmpdir(), env, timeout: 15_000 }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      resolve({
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        signal: e?.signal ?? null,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      });
+    });
+  });
+}
+
+function parseLastLine(run: Run): Record<string, unknown> {
+  const lines = run.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+const describeRun = (run: Run) => `exit ${run.code} signal ${run.signal}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+
+// snake_case names of the seed and the camelCase names they alias (DESIGN.md §2)
+const ALIASES: ReadonlyArray<readonly [string, string]> = [
+  ['spawn_n', 'spawnN'],
+  ['spawn_after', 'spawnAfter'],
+  ['monkey_patch', 'monkeyPatch'],
+  ['import_patched', 'importPatched'],
+  ['wrap_ssl', 'wrapSsl'],
+];
+// aliases whose function is built already; the others are checked once either name exists
+const REQUIRED_ALIASES = new Set(['spawn_n', 'spawn_after']);
+
+describe('package (end to end)', function () {
+  this.timeout(30_000);
+
+  const api = eventlet as unknown as Record<string, unknown>;
+  const apiNames = Object.keys(api).sort();
+
+  before(function () {
+    const entry = `${root}dist/lib/index.js`;
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (npm test does it)`);
+  });
+
+  describe('snake_case aliases', function () {
+    for (const [snake, camel] of ALIASES) {
+      const required = REQUIRED_ALIASES.has(snake);
+      it(`${snake} is the same function object as ${camel}${required ? '' : ' (once either exists)'}`, function () {
+        if (!required && !(snake in api) && !(camel in api)) this.skip();
+        expect(api[camel], camel).to.be.a('function');
+        expect(api[snake], snake).to.equal(api[camel]);
+      });
+    }
+  });
+
+  describe("ESM: import * as eventlet from 'eventlet'", function () {
+    let run: Run;
+    before(async function () {
+      run = await runNode([fixture('esm-consumer.mjs')]);
+    });
+
+    it('exits 0 and prints nothing on stderr (no warnings)', function () {
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+    });
+
+    it('sees the whole public API of lib/index.ts', function () {
+      expect(parseLastLine(run).exports).to.deep.equal(apiNames);
+    });
+
+    it('spawns, waits, kills and times out', function () {
+      const out = parseLastLine(run);
+      expect(out.waited).to.equal(5);
+      expect(out.killed).to.equal('GreenletExit');
+      expect(out.timedOut).to.equal(true);
+    });
+
+    it('gets snake_case aliases that are the camelCase functions', function () {
+      const aliases = parseLastLine(run).aliases as Record<string, boolean>;
+      expect(aliases).to.include({ spawn_n: true, spawn_after: true });
+      for (const [snake, ok] of Object.entries(aliases)) expect(ok, snake).to.equal(true);
+    });
+  });
+
+  describe("CommonJS: require('eventlet')", function () {
+    let run: Run;
+    before(async function () {
+      run = await runNode([fixture('cjs-consumer.cjs')]);
+    });
+
+    it('exits 0 and prints nothing on stderr (no require(esm) warning)', function () {
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+    });
+
+    it('gets the same API as ESM importers', function () {
+      expect(parseLastLine(run).exports).to.deep.equal(apiNames);
+    });
+
+    it('works: spawn/wait and withTimeout', function () {
+      const out = parseLastLine(run);
+      expect(out.waited).to.equal(5);
+      expect(out.timedOut).to.equal(true);
+    });
+
+    it('shares one module instance with import() (no dual-package hazard)', function () {
+      expect(parseLastLine(run).sameInstance).to.equal(true);
+    });
+  });
+
+  describe('README quickstart', function () {
+    it('runs as written and prints what its comments say', async function () {
+      const readme = readFileSync(`${root}README.md`, 'utf8');
+      const block = /## Quickstart[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+      expect(block, 'a ```js block under "## Quickstart" in README.md').to.not.equal(null);
+      // written inside the package (dist/ is not committed) so that 'eventlet' resolves to it
+      const file = fileURLToPath(new URL('./readme-quickstart.mjs', import.meta.url));
+      writeFileSync(file, block![1]!);
+      const run = await runNode([file]);
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+      expect(run.stdout.trim().split('\n')).to.deep.equal(['5', 'true', 'true', '1', '4', '9']);
+    });
+  });
+
+  describe('examples/pipeline.js (npm run example)', function () {
+    it('runs to the end: exit 0, no stderr, the expected outcomes', async function () {
+      const run = await runNode([`${root}examples/pipeline.js`]);
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+      expect(run.stdout).to.match(/summary: 10 jobs, 7 ok, 2 timed out, 1 killed/);
+      expect(run.stdout).to.include('monitor: stopped');
+    });
+  });
+});
