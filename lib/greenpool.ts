@@ -24,6 +24,8 @@ export class GreenPool {
   private readonly slots: Semaphore;
   private readonly threads = new Set<GreenThread<unknown>>();
   private idleWaiters = new Set<Point<void>>();
+  /** Spawners waiting for a slot, counted until their thread is launched or they give up. */
+  private admitting = 0;
 
   constructor(size = 1000) {
     this.size = requireCount('GreenPool', 'size', size);
@@ -96,14 +98,15 @@ export class GreenPool {
    * Calls `fn` on the items of the iterables taken in step (stopping at the shortest) in this
    * pool's slots, and yields the results in input order. With `fn` null it yields the argument
    * arrays. A failed item rejects `next()` at its position; later calls go on with the next items.
-   * Input is read lazily, at most about `size` items ahead.
+   * Input is read lazily, at most about `size` items ahead. Called from one of this pool's threads,
+   * its work is not made to wait for the caller's own slot (as with `spawn`).
    * @example for await (const size of pool.imap(fileSize, paths)) total += size;
    */
   imap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, ...iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>): AsyncIterableIterator<Awaited<R>> {
     if (fn !== null) requireFunction('GreenPool.imap', 'fn', fn);
     if (iterables.length === 0) throw new TypeError('GreenPool.imap: at least one iterable is required');
     iterables.forEach((it, i) => requireIterable('GreenPool.imap', `iterables[${i}]`, it));
-    return new OrderedMap<R>(this, fn, zipArgs(iterables));
+    return new OrderedMap<R>(this.size, this.itemSpawner(fn), zipArgs(iterables));
   }
 
   /**
@@ -113,12 +116,45 @@ export class GreenPool {
   starmap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>): AsyncIterableIterator<Awaited<R>> {
     if (fn !== null) requireFunction('GreenPool.starmap', 'fn', fn);
     requireIterable('GreenPool.starmap', 'iterable', iterable);
-    return new OrderedMap<R>(this, fn, toAsync(iterable));
+    return new OrderedMap<R>(this.size, this.itemSpawner(fn), toAsync(iterable));
   }
 
-  private async admit<T>(start: () => GreenThread<T>): Promise<GreenThread<T>> {
-    const reentrant = this.slots.counter <= 0 && this.threads.has(getCurrent());
-    if (!reentrant) await this.slots.acquire();
+  /**
+   * How imap's producer spawns an item: into this pool, on behalf of the thread that called imap,
+   * so that a pool thread mapping over its own full pool is not made to wait for itself.
+   */
+  private itemSpawner<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null): (args: unknown[]) => Promise<GreenThread<Awaited<R>>> {
+    const call = fn ?? ((...args: unknown[]) => args as R);
+    const caller = getCurrent();
+    return (args) => this.admit(() => spawn(call, ...args).willBeCollected(), caller);
+  }
+
+  /**
+   * Launches `start()` in a slot. A free slot is taken at once (no yield, the thread is counted
+   * before the caller resumes); otherwise the caller waits first-in first-out.
+   */
+  private admit<T>(start: () => GreenThread<T>, caller: GreenThread<unknown> = getCurrent()): Promise<GreenThread<T>> {
+    const reentrant = this.slots.counter <= 0 && this.threads.has(caller);
+    if (reentrant) return Promise.resolve(this.launch(start, true));
+    if (!this.slots.locked() && this.slots.waiting === 0) {
+      void this.slots.acquire(); // takes the free unit synchronously
+      return Promise.resolve(this.launch(start, false));
+    }
+    this.admitting++;
+    return this.slots.acquire().then(
+      () => {
+        this.admitting--;
+        return this.launch(start, false);
+      },
+      (err: unknown) => {
+        this.admitting--; // interrupted while waiting: waitall() may have been waiting for it alone
+        this.wakeIdleWaiters();
+        throw err;
+      },
+    );
+  }
+
+  private launch<T>(start: () => GreenThread<T>, reentrant: boolean): GreenThread<T> {
     const thread = start();
     this.threads.add(thread as GreenThread<unknown>);
     thread.onEnd(() => this.release(thread as GreenThread<unknown>, reentrant));
@@ -128,15 +164,18 @@ export class GreenPool {
   private release(thread: GreenThread<unknown>, reentrant: boolean): void {
     this.threads.delete(thread);
     if (!reentrant) this.slots.release();
-    if (this.idle() && this.idleWaiters.size > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = new Set();
-      for (const point of waiters) hub.wakeSoon(point, undefined);
-    }
+    this.wakeIdleWaiters();
+  }
+
+  private wakeIdleWaiters(): void {
+    if (!this.idle() || this.idleWaiters.size === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = new Set();
+    for (const point of waiters) hub.wakeSoon(point, undefined);
   }
 
   private idle(): boolean {
-    return this.threads.size === 0 && this.slots.waiting === 0;
+    return this.threads.size === 0 && this.admitting === 0;
   }
 }
 
@@ -181,17 +220,29 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
   private readonly producer: GreenThread<void>;
   private finished = false;
 
-  constructor(pool: GreenPool, fn: ((...args: any[]) => R | PromiseLike<R>) | null, inputs: AsyncIterable<unknown[]>) {
-    this.results = new Queue(Math.max(1, pool.size));
-    const call = fn ?? ((...args: unknown[]) => args as R);
-    this.producer = spawnN(async () => {
-      try {
-        for await (const args of inputs) await this.results.put((await pool.spawn(call, ...args)) as GreenThread<Awaited<R>>);
-        await this.results.put(END);
-      } catch (err) {
-        await this.results.put(new InputFailure(err));
+  constructor(size: number, spawnItem: (args: unknown[]) => Promise<GreenThread<Awaited<R>>>, inputs: AsyncIterable<unknown[]>) {
+    this.results = new Queue(Math.max(1, size));
+    this.producer = spawnN(() => this.produce(spawnItem, inputs));
+  }
+
+  /** Reads the input, spawns each item and queues its thread; stops reading once closed. */
+  private async produce(spawnItem: (args: unknown[]) => Promise<GreenThread<Awaited<R>>>, inputs: AsyncIterable<unknown[]>): Promise<void> {
+    let unqueued: GreenThread<Awaited<R>> | null = null;
+    try {
+      for await (const args of inputs) {
+        if (this.finished) return;
+        unqueued = await spawnItem(args);
+        if (this.finished) return;
+        await this.results.put(unqueued);
+        unqueued = null;
       }
-    });
+      await this.results.put(END);
+    } catch (err) {
+      if (!this.finished) await this.results.put(new InputFailure(err));
+    } finally {
+      // Spawned but never queued (closed meanwhile): return() cannot reach it, so it goes here.
+      if (unqueued) await unqueued.kill();
+    }
   }
 
   [Symbol.asyncIterator](): this {
@@ -212,6 +263,7 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
   /** Stops early (`break` in `for await`): the producer and the unconsumed work are killed. */
   async return(): Promise<IteratorResult<Awaited<R>>> {
     if (this.finished) return { done: true, value: undefined };
+    this.finished = true; // the producer stops at its next step even if the kill cannot reach it
     await this.producer.kill();
     const pending: Promise<void>[] = [];
     for (;;) {
@@ -233,6 +285,9 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
   }
 }
 
+/** Queued by a GreenPile spawn that failed (e.g. timed out while the pool was full). */
+const GAVE_UP = Symbol('spawn gave up');
+
 /**
  * Collects results of spawned work in spawn order (not completion order). Built on a pool of
  * `size` slots, or sharing a {@link GreenPool}.
@@ -246,7 +301,8 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
   readonly pool: GreenPool;
   /** Jobs spawned (or being spawned) and not yet consumed. */
   counter = 0;
-  private readonly spawned = new LightQueue<GreenThread<T>>();
+  /** Spawned threads in spawn order; GAVE_UP wakes a consumer waiting for a spawn that failed. */
+  private readonly spawned = new LightQueue<GreenThread<T> | typeof GAVE_UP>();
 
   constructor(sizeOrPool: number | GreenPool = 1000) {
     this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(requireCount('GreenPile', 'sizeOrPool', sizeOrPool));
@@ -259,12 +315,15 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
   async spawn<A extends unknown[]>(fn: AnyFunction<A, T>, ...args: A): Promise<void> {
     requireFunction('GreenPile.spawn', 'fn', fn);
     this.counter++;
+    let thread: GreenThread<T>;
     try {
-      this.spawned.putNowait((await this.pool.spawn(fn, ...args)) as GreenThread<T>);
+      thread = ((await this.pool.spawn(fn, ...args)) as GreenThread<T>).willBeCollected();
     } catch (err) {
       this.counter--;
+      this.spawned.putNowait(GAVE_UP);
       throw err;
     }
+    this.spawned.putNowait(thread);
   }
 
   [Symbol.asyncIterator](): this {
@@ -277,9 +336,12 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
    * @example const { value, done } = await pile.next();
    */
   async next(): Promise<IteratorResult<T>> {
-    if (this.counter === 0) return { done: true, value: undefined };
-    const thread = await this.spawned.get();
-    this.counter--;
-    return { done: false, value: await thread.wait() };
+    for (;;) {
+      if (this.counter === 0) return { done: true, value: undefined };
+      const thread = await this.spawned.get();
+      if (thread === GAVE_UP) continue; // a spawn failed: look again (the pile may now be empty)
+      this.counter--;
+      return { done: false, value: await thread.wait() };
+    }
   }
 }

@@ -72,6 +72,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private readonly keepsResult: boolean;
   private waiters: Set<Waiter<T>> | null = null;
   private links: Link[] | null = null;
+  private collected = false;
   private endHooks: EndHook[] | null = null;
   private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
@@ -226,6 +227,12 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     return this.killed && !this.dead;
   }
 
+  /** @internal A consumer (GreenPile, imap) will collect the outcome: a failure is not reported. */
+  willBeCollected(): this {
+    this.collected = true;
+    return this;
+  }
+
   /** @internal Called when one of the thread's own Timeouts fires. */
   override timedOut(exc: unknown): void {
     this.abortSignal(exc);
@@ -252,7 +259,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.outcome = outcome;
     this.result = this.keepsResult || outcome === Outcome.Failed ? value : undefined;
     const failed = outcome === Outcome.Failed;
-    const observed = this.keepsResult && (this.waiters?.size || this.links?.length);
+    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length);
     this.end(interrupted, value);
     this.wakeWaiters();
     this.runEndHooks();
