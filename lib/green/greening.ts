@@ -49,3 +49,69 @@ export function greenFunction<F extends (...args: never[]) => unknown>(native: F
   }
   return green;
 }
+
+interface AppliedPatch {
+  /** The target's own descriptor before patching (`undefined`: the value was inherited or absent). */
+  readonly original: PropertyDescriptor | undefined;
+  /** How many patch lists applied this replacement (net and tls share the socket hooks). */
+  refs: number;
+}
+
+const appliedPatches = new Map<object, Map<PropertyKey, AppliedPatch>>();
+
+/** The descriptor a replacement gets: the original's attributes, or a plain method's. */
+function replacementDescriptor(target: object, key: PropertyKey, value: unknown): PropertyDescriptor {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  if (own && 'value' in own) return { ...own, value };
+  return { value, writable: true, configurable: true, enumerable: own?.enumerable ?? false };
+}
+
+/**
+ * Applies replacements in place, remembering each original once; applying the same replacement
+ * again only counts a reference.
+ * @example applyPatches(netPatches);
+ */
+export function applyPatches(patches: readonly Patch[]): void {
+  for (const { target, key, value } of patches) {
+    const onTarget = appliedPatches.get(target) ?? new Map<PropertyKey, AppliedPatch>();
+    appliedPatches.set(target, onTarget);
+    const applied = onTarget.get(key);
+    if (applied) {
+      applied.refs++;
+      continue;
+    }
+    onTarget.set(key, { original: Object.getOwnPropertyDescriptor(target, key), refs: 1 });
+    Object.defineProperty(target, key, replacementDescriptor(target, key, value));
+  }
+}
+
+/**
+ * Drops one reference to each replacement; the last one restores the original exactly (the same
+ * descriptor, or no own property when the original was inherited).
+ * @example revertPatches(netPatches);
+ */
+export function revertPatches(patches: readonly Patch[]): void {
+  for (const { target, key } of patches) {
+    const onTarget = appliedPatches.get(target);
+    const applied = onTarget?.get(key);
+    if (!onTarget || !applied || --applied.refs > 0) continue;
+    onTarget.delete(key);
+    if (applied.original) Object.defineProperty(target, key, applied.original);
+    else delete (target as Record<PropertyKey, unknown>)[key];
+  }
+}
+
+/**
+ * The value `target[key]` had before it was patched (its current value when unpatched).
+ * @example originalValue(require('node:fs'), 'readFile')
+ */
+export function originalValue(target: object, key: PropertyKey): unknown {
+  const applied = appliedPatches.get(target)?.get(key);
+  if (!applied) return (target as Record<PropertyKey, unknown>)[key];
+  const descriptor = applied.original;
+  if (!descriptor) return (Object.getPrototypeOf(target) as Record<PropertyKey, unknown> | null)?.[key];
+  return descriptor.get ? descriptor.get.call(target) : descriptor.value;
+}
+
+/** Which green modules are patched in place, for hooks shared between modules (net and tls). */
+export const patchedModules = new Set<GreenModuleName>();

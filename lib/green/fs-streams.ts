@@ -1,0 +1,65 @@
+/**
+ * Green `fs.createReadStream` / `fs.createWriteStream`: a stream created inside a green thread is
+ * owned by it (destroyed if the thread is interrupted, forgotten once it closes). Its own file
+ * operations are Node's (it gets Node's `fs` as its `fs` option unless the caller gave one), so
+ * that an interruption reaches the stream once, through its owner, and never as a surprise
+ * `error` event. An fd handed to a stream that will close it stops being owned as an fd.
+ */
+import fs from 'node:fs';
+import { hub } from '../hub.js';
+import { forgetFd } from './fs-fds.js';
+import { markStreamed } from './fs-filehandle.js';
+import { nativeFs } from './fs-natives.js';
+import { ownStream } from './fs-resources.js';
+import { greenFunction } from './greening.js';
+
+interface StreamOptions {
+  fd?: unknown;
+  fs?: unknown;
+  autoClose?: unknown;
+}
+
+/** Ownership bookkeeping for the `fd` option (in and out of green scopes). */
+function noteFd(options: unknown): void {
+  if (options === null || typeof options !== 'object') return;
+  const { fd, autoClose } = options as StreamOptions;
+  if (fd !== null && typeof fd === 'object') markStreamed(fd);
+  else if (autoClose !== false) forgetFd(fd);
+}
+
+/** The caller's options with Node's own `fs` in them (left alone when Node would reject them). */
+function withNativeFs(options: unknown): unknown {
+  if (options === undefined || options === null) return { fs: nativeFs };
+  if (typeof options === 'string') return { encoding: options, fs: nativeFs };
+  if (typeof options !== 'object' || Array.isArray(options)) return options;
+  const { fd, fs: custom } = options as StreamOptions;
+  if (custom !== undefined || (fd !== null && typeof fd === 'object')) return options;
+  return { ...options, fs: nativeFs };
+}
+
+type Create<S> = (this: unknown, path: unknown, options?: unknown) => S;
+
+function greenCreate<S extends fs.ReadStream | fs.WriteStream>(native: Create<S>): Create<S> {
+  return greenFunction(native, function (this: unknown, ...args: unknown[]) {
+    noteFd(args[1]);
+    const scope = hub.ownerScope();
+    if (!scope) return native.apply(this, args as [unknown, unknown]);
+    const callArgs = [...args];
+    callArgs[1] = withNativeFs(args[1]);
+    const stream = native.apply(this, callArgs as [unknown, unknown]);
+    ownStream(scope, stream);
+    return stream;
+  });
+}
+
+/**
+ * Green `fs.createReadStream`: owned by the green thread that creates it.
+ * @example createReadStream('big.log').pipe(process.stdout);
+ */
+export const createReadStream = greenCreate(nativeFs.createReadStream as Create<fs.ReadStream>) as typeof fs.createReadStream;
+
+/**
+ * Green `fs.createWriteStream`: owned by the green thread that creates it.
+ * @example const out = createWriteStream('out.log', { flags: 'a' });
+ */
+export const createWriteStream = greenCreate(nativeFs.createWriteStream as Create<fs.WriteStream>) as typeof fs.createWriteStream;
