@@ -1,0 +1,47 @@
+/**
+ * Workload 2: two green threads taking turns with `sleep(0)`, n switches in all (n/2 each),
+ * against two async functions taking turns with `await new Promise(r => setImmediate(r))`:
+ * once each run in its own AsyncLocalStorage context (as green threads always are: the package
+ * keeps its store enabled, which on Node 20/22 makes every await dearer), once without.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { immediate, loadEventlet, nsPerOp, runIfMain, type Workload } from './harness.js';
+
+async function immediates(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await immediate();
+}
+
+export const workload: Workload = {
+  id: 'pingpong',
+  title: 'sleep(0) ping-pong, 2 threads',
+  unit: 'ns/op',
+  n: 200_000,
+  warmup: 20_000,
+  variants: {
+    async ours(n) {
+      const { spawn, sleep } = await loadEventlet();
+      const body = async (count: number): Promise<void> => {
+        for (let i = 0; i < count; i++) await sleep(0);
+      };
+      return nsPerOp(n, async () => {
+        const a = spawn(body, n / 2);
+        const b = spawn(body, n / 2);
+        await a.wait();
+        await b.wait();
+      });
+    },
+    async immediateAls(n) {
+      const als = new AsyncLocalStorage<{ id: number }>();
+      return nsPerOp(n, () => Promise.all([als.run({ id: 1 }, immediates, n / 2), als.run({ id: 2 }, immediates, n / 2)]));
+    },
+    async immediate(n) {
+      return nsPerOp(n, () => Promise.all([immediates(n / 2), immediates(n / 2)]));
+    },
+  },
+  comparisons: [
+    { ours: 'ours', baseline: 'immediateAls', label: 'setImmediate per await, in als.run', goal: 1.0 },
+    { ours: 'ours', baseline: 'immediate', label: 'setImmediate per await, no ALS (info)' },
+  ],
+};
+
+await runIfMain(import.meta.url, workload);

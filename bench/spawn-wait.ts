@@ -1,0 +1,40 @@
+/**
+ * Workload 1: spawn + wait of many green threads, against the same async functions each started
+ * in its own AsyncLocalStorage context (`als.run(store, fn, i)` per function, then awaited).
+ * Both start all n functions, then await their results in order.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { loadEventlet, nsPerOp, runIfMain, tinyTask, type Workload } from './harness.js';
+
+export const workload: Workload = {
+  id: 'spawn-wait',
+  title: 'spawn+wait 200k threads',
+  unit: 'ns/op',
+  n: 200_000,
+  warmup: 20_000,
+  variants: {
+    async ours(n) {
+      const { spawn } = await loadEventlet();
+      return nsPerOp(n, async () => {
+        const threads = new Array(n);
+        for (let i = 0; i < n; i++) threads[i] = spawn(tinyTask, i);
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += await threads[i].wait();
+        return sum;
+      });
+    },
+    async als(n) {
+      const als = new AsyncLocalStorage<{ id: number }>();
+      return nsPerOp(n, async () => {
+        const promises = new Array(n);
+        for (let i = 0; i < n; i++) promises[i] = als.run({ id: i }, tinyTask, i);
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += await promises[i];
+        return sum;
+      });
+    },
+  },
+  comparisons: [{ ours: 'ours', baseline: 'als', label: 'async fn in als.run', goal: 1.5 }],
+};
+
+await runIfMain(import.meta.url, workload);
