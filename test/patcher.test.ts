@@ -108,6 +108,20 @@ describe('patcher', () => {
       expect(esmSetTimeout).to.equal(before.get('timers.setTimeout')!.value);
     });
 
+    it('restores the dns query functions Node rebound while patched, not stale ones', async () => {
+      const dns = require('node:dns');
+      const servers = dns.getServers();
+      try {
+        monkeyPatch({ dns: true });
+        dns.setServers(['127.0.0.1:9']); // nothing listens on the discard port: refused at once
+        unpatch();
+        const code = await new Promise((resolve) => dns.resolve4('example.invalid', (err: NodeJS.ErrnoException) => resolve(err?.code)));
+        expect(code).to.equal('ECONNREFUSED');
+      } finally {
+        dns.setServers(servers);
+      }
+    });
+
     it('restores only the modules named, with or without the node: prefix', () => {
       monkeyPatch();
       unpatch(['fs', 'node:dns']);

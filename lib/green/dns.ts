@@ -17,7 +17,7 @@
 import dns from 'node:dns';
 import { lookup, lookupService, promisesLookup, promisesLookupService } from './dns-lookup.js';
 import { greenModuleQuery, greenResolverMethod, NodeQueries, queryMethodNames, type QueryForm } from './dns-queries.js';
-import { greenFunction, patchesFor, type Patch } from './greening.js';
+import { greenFunction, patchesFor, updateOriginal, type Patch } from './greening.js';
 
 export * from 'node:dns';
 export { lookup, lookupService } from './dns-lookup.js';
@@ -103,7 +103,10 @@ function greenSetServers<F extends AnyFunction>(nodeSetServers: F): F {
     const inPlace = greenInPlace();
     const result: unknown = nodeSetServers.apply(this, args);
     for (const { node } of rebound()) node.record();
-    for (const { module, name, value } of inPlace) module[name] = value;
+    for (const { module, name, value } of inPlace) {
+      if (module[name] !== value) updateOriginal(module, name, module[name]);
+      module[name] = value;
+    }
     return result;
   };
   return greenFunction(nodeSetServers, green as F);

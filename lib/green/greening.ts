@@ -115,3 +115,16 @@ export function originalValue(target: object, key: PropertyKey): unknown {
 
 /** Which green modules are patched in place, for hooks shared between modules (net and tls). */
 export const patchedModules = new Set<GreenModuleName>();
+
+/**
+ * Records `value` as the original of a patched `target[key]`, for Node functions that Node itself
+ * replaces while patched (dns `setServers` rebinds the query functions): `unpatch` then restores
+ * the current one, not a stale one. Does nothing when `target[key]` is not patched.
+ * @example updateOriginal(dns, 'resolve4', dns.resolve4);
+ */
+export function updateOriginal(target: object, key: PropertyKey, value: unknown): void {
+  const onTarget = appliedPatches.get(target);
+  const applied = onTarget?.get(key);
+  if (!onTarget || !applied?.original || !('value' in applied.original)) return;
+  onTarget.set(key, { ...applied, original: { ...applied.original, value } });
+}
