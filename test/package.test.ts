@@ -135,6 +135,20 @@ describe('package (end to end)', function () {
     });
   });
 
+  describe('README patching example', function () {
+    it('runs as written and prints what its comments say', async function () {
+      const readme = readFileSync(`${root}README.md`, 'utf8');
+      const block = /## Patching[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+      expect(block, 'a ```js block under "## Patching" in README.md').to.not.equal(null);
+      const file = fileURLToPath(new URL('./readme-patching.mjs', import.meta.url));
+      writeFileSync(file, block![1]!);
+      const run = await runNode([file]);
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+      expect(run.stdout.trim().split('\n')).to.deep.equal(['true', '0']);
+    });
+  });
+
   describe('examples/pipeline.js (npm run example)', function () {
     it('runs to the end: exit 0, no stderr, the expected outcomes', async function () {
       const run = await runNode([`${root}examples/pipeline.js`]);
