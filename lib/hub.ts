@@ -18,7 +18,7 @@
  *   poisoned (every later point rejects with the error) and its owner is told to give up on it.
  * - **Errors** nobody will see are passed to the reporter (stderr with stack by default).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 
 /** Node's own timer functions, captured before anything can patch them. */
 const { setTimeout, clearTimeout, setImmediate } = globalThis;
@@ -43,6 +43,12 @@ type AnyPoint = Point<any>;
 
 /** Undoes what a parked point set up; `failed` with `reason` when it did not complete. */
 export type Cleanup = (failed: boolean, reason: unknown) => void;
+
+/**
+ * True where AsyncLocalStorage is built on async hooks (Node 20, 22) rather than on
+ * AsyncContextFrame (Node 24+): the two make different operations cheap.
+ */
+const HOOKED_STORAGE = typeof (AsyncLocalStorage.prototype as unknown as { _propagate?: unknown })._propagate === 'function';
 
 /** Marker for "no pending interruption". */
 const NONE: unique symbol = Symbol('none');
@@ -283,6 +289,12 @@ export class Hub {
   readonly storage = new AsyncLocalStorage<Scope>();
   /** The root scope, current outside any green thread. Set by greenthread.ts. */
   root: Scope = new Scope(null);
+  /**
+   * Where AsyncLocalStorage is built on AsyncContextFrame (Node 24+), the context the hub's own
+   * callbacks run in: captured once, at load, outside any green thread. Entering it allocates
+   * nothing, where `storage.run()` makes two context frames per call.
+   */
+  private readonly outsideResource = HOOKED_STORAGE ? null : new AsyncResource('eventlet.hub');
   private ready: Runnable[] = [];
   private turnRequested = false;
   private readonly runBatch = (): void => this.runReady();
@@ -297,12 +309,23 @@ export class Hub {
     return this.storage.run(scope, fn, ...args);
   }
 
+  /**
+   * @internal Runs `fn(...args)` with no current scope, so callbacks it schedules (a timer, the
+   * hub's immediate) do not run inside the caller's green thread. Not `storage.exit()`: on Node
+   * 20/22 that disables the store, which turns the async hooks off and on again on every call.
+   */
+  runOutside<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    const resource = this.outsideResource;
+    if (resource) return resource.runInAsyncScope(fn, null, ...args);
+    return this.storage.run(undefined as unknown as Scope, fn, ...args);
+  }
+
   /** Queues `entry.run()` for the next hub turn (batched, in order). */
   schedule(entry: Runnable): void {
     this.ready.push(entry);
     if (!this.turnRequested) {
       this.turnRequested = true;
-      this.storage.exit(setImmediate, this.runBatch);
+      this.runOutside(setImmediate, this.runBatch);
     }
   }
 
@@ -438,7 +461,7 @@ export class Hub {
       scope.disown(watchdog);
       if (!scope.ended && !scope.parked && stillApplies()) scope.abandon(reason);
     };
-    const timer = this.storage.exit(setTimeout, check, this.abandonGrace * 1000);
+    const timer = this.runOutside(setTimeout, check, this.abandonGrace * 1000);
     scope.adopt(watchdog);
     return () => {
       clearTimeout(timer);
@@ -473,7 +496,7 @@ export class Hub {
       handle = setTimeout(remaining > 0 ? arm : fn, step);
       if (!keepAlive) handle.unref();
     };
-    this.storage.exit(arm);
+    this.runOutside(arm);
     return () => clearTimeout(handle);
   }
 
