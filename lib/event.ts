@@ -4,6 +4,14 @@
 import { hub, type Point } from './hub.js';
 import { requireSeconds } from './validate.js';
 
+/** Parks a waiter without a timeout: no closure per wait, the point leaves the set when it settles. */
+function joinWaiters<T>(point: Point<T>, waiters: Set<Point<T>>): void {
+  waiters.add(point);
+  point.waitList = waiters;
+}
+
+const WAIT_OPTIONS = { optional: true, allowNegative: true } as const;
+
 const enum State {
   Fresh,
   Result,
@@ -54,9 +62,10 @@ export class Event<T = unknown> {
    * @example const value = await event.wait(0.5); // undefined after 0.5 s without a send
    */
   wait(timeout?: number | null): Promise<T | undefined> {
-    const seconds = requireSeconds('Event.wait', 'timeout', timeout, { optional: true, allowNegative: true });
+    const seconds = timeout === undefined || timeout === null ? null : requireSeconds('Event.wait', 'timeout', timeout, WAIT_OPTIONS);
     if (this.state === State.Result) return Promise.resolve(this.value as T);
     if (this.state === State.Exception) return Promise.reject(this.value);
+    if (seconds === null) return hub.park('event wait', joinWaiters, this.waiters);
     return hub.park<T | undefined>('event wait', (point) => {
       this.waiters.add(point);
       const cancelTimer = seconds === null ? null : hub.timer(seconds, () => point.wake(undefined));

@@ -375,9 +375,16 @@ export function spawnAfter<A extends unknown[], T>(seconds: number, fn: (...args
  * @example await sleep(0.5);
  */
 export function sleep(seconds = 0): Promise<void> {
-  const delay = requireSeconds('sleep', 'seconds', seconds, { allowNegative: true })!;
-  if (delay <= 0) return hub.park<void>('sleep', (point) => hub.schedule(point));
+  const delay = seconds === 0 ? 0 : requireSeconds('sleep', 'seconds', seconds, ALLOW_NEGATIVE)!;
+  if (delay <= 0) return hub.park<void>('sleep', scheduleSoon);
   return hub.park<void>('sleep', (point) => hub.timer(delay, () => point.wake()));
+}
+
+const ALLOW_NEGATIVE = { allowNegative: true } as const;
+
+/** `sleep(0)`'s arm: wake on the next hub turn (a module-level function: no closure per call). */
+function scheduleSoon(point: Point<void>): void {
+  hub.schedule(point);
 }
 
 /**

@@ -50,6 +50,11 @@ export type Cleanup = (failed: boolean, reason: unknown) => void;
  */
 const HOOKED_STORAGE = typeof (AsyncLocalStorage.prototype as unknown as { _propagate?: unknown })._propagate === 'function';
 
+/** A collection a parked point waits in; the point removes itself from it when it settles. */
+export interface WaitList<P> {
+  delete(point: P): unknown;
+}
+
 /** Marker for "no pending interruption". */
 const NONE: unique symbol = Symbol('none');
 
@@ -66,6 +71,11 @@ export class Point<T = unknown> {
    * every settle, with `failed` and the error when the point was failed or interrupted.
    */
   cleanup: Cleanup | undefined = undefined;
+  /**
+   * The waiter collection the point sits in (an Event's or a queue's), left on settle: the
+   * closure-free form of a cleanup that only removes a waiter.
+   */
+  waitList: WaitList<Point<T>> | null = null;
   private done = false;
   private readonly resolveFn: (value: T) => void;
   private readonly rejectFn: (err: unknown) => void;
@@ -101,6 +111,11 @@ export class Point<T = unknown> {
     if (this.done) return false;
     this.done = true;
     this.scope.removePoint(this);
+    const list = this.waitList;
+    if (list !== null) {
+      this.waitList = null;
+      list.delete(this);
+    }
     const cleanup = this.cleanup;
     this.cleanup = undefined;
     if (cleanup) cleanup(failed, reason);
@@ -346,14 +361,14 @@ export class Hub {
    *   return () => waiters.delete(point);
    * });
    */
-  park<T>(what: string, arm: (point: Point<T>) => Cleanup | void): Promise<T> {
+  park<T, C = undefined>(what: string, arm: (point: Point<T>, context: C) => Cleanup | void, context?: C): Promise<T> {
     const scope = this.currentScope();
     const err = scope.takeInterruption();
     if (err !== NONE) return Promise.reject(err);
     return new Promise<T>((resolve, reject) => {
       const point = new Point<T>(scope, what, resolve, reject);
       scope.addPoint(point);
-      const cleanup = arm(point);
+      const cleanup = arm(point, context as C);
       if (cleanup) {
         if (point.settled) cleanup(false, undefined);
         else point.cleanup = cleanup;

@@ -232,6 +232,7 @@ export class LightQueue<T = unknown> implements AsyncIterable<T> {
   }
 
   private checkWait(op: string, block: unknown, timeout: unknown): number | null {
+    if (block === true && (timeout === undefined || timeout === null)) return null; // the common call: no message to build
     const where = `${this.constructor.name}.${op}`;
     requireBoolean(where, 'block', block);
     return requireSeconds(where, 'timeout', timeout, { optional: true });

@@ -83,6 +83,7 @@ export class Semaphore {
   }
 
   private checkAcquire(blocking: unknown, timeout: number | null | undefined): number | null {
+    if (blocking === true && (timeout === undefined || timeout === null)) return null; // the common call: no message to build
     const where = `${this.constructor.name}.acquire`;
     requireBoolean(where, 'blocking', blocking);
     if (timeout === -1) return null;
