@@ -15,11 +15,17 @@
  */
 import { pathToFileURL } from 'node:url';
 
-/** What a variant reports: a time per operation or a heap size per item. Lower is better. */
-export type Unit = 'ns/op' | 'B/op';
+/** What a variant reports: a time per operation, a heap size per item, a latency or a rate. */
+export type Unit = 'ns/op' | 'B/op' | 'ms' | 'req/s';
+
+/** A metric plus secondary ones (e.g. a p99 next to the p50), shown under the table. */
+export interface Measured {
+  value: number;
+  extra: Record<string, number>;
+}
 
 /** One measured variant: runs the work `n` times and returns the metric (per operation). */
-export type VariantFn = (n: number) => Promise<number>;
+export type VariantFn = (n: number) => Promise<number | Measured>;
 
 /** A row of the result table: `ours` divided by `baseline`. */
 export interface Comparison {
@@ -29,8 +35,12 @@ export interface Comparison {
   baseline: string;
   /** Short description of the baseline, shown in the table. */
   label: string;
-  /** The goal for ours/baseline (at most this), if the issue sets one. */
+  /** The goal for ours/baseline (at most this; at least this with `higherIsBetter`), if set. */
   goal?: number;
+  /** The metric is a rate: the goal is a lower bound on the ratio. */
+  higherIsBetter?: boolean;
+  /** A goal on ours itself instead of the ratio: its median must be below this (in the unit). */
+  oursBelow?: number;
 }
 
 export interface Workload {
@@ -47,6 +57,8 @@ export interface Workload {
   comparisons: Comparison[];
   /** A note printed under the table (what the baseline is, caveats). */
   note?: string;
+  /** At most this many repetitions (slow workloads), whatever `--reps` says. */
+  maxReps?: number;
 }
 
 /** The result line a child process prints. */
@@ -55,6 +67,8 @@ export interface Sample {
   value: number;
   unit: Unit;
   n: number;
+  /** Secondary metrics of this run, if the variant reports any. */
+  extra?: Record<string, number>;
 }
 
 /** Imports the package from the build (dist/lib), for variants that measure it. */
@@ -109,7 +123,7 @@ export async function runIfMain(moduleUrl: string, workload: Workload): Promise<
   const n = process.argv[3] ? Number(process.argv[3]) : workload.n;
   if (workload.warmup > 0) await variant(workload.warmup);
   fullGc();
-  const value = await variant(n);
-  const sample: Sample = { variant: name, value, unit: workload.unit, n };
+  const measured = await variant(n);
+  const sample: Sample = typeof measured === 'number' ? { variant: name, value: measured, unit: workload.unit, n } : { variant: name, value: measured.value, unit: workload.unit, n, extra: measured.extra };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }

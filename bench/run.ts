@@ -15,15 +15,17 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Sample, Workload } from './harness.js';
+import type { Comparison, Sample, Workload } from './harness.js';
 import { workload as spawnWait } from './spawn-wait.js';
 import { workload as pingpong } from './pingpong.js';
 import { workload as imap } from './imap.js';
 import { workload as queue } from './queue.js';
 import { workload as memory } from './memory.js';
+import { workload as dns } from './dns.js';
+import { workload as httpKeepalive } from './http-keepalive.js';
 
 /** Every workload, in the order of the table. */
-export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory];
+export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive];
 
 interface Options {
   reps: number;
@@ -80,7 +82,23 @@ function median(values: number[]): number {
 }
 
 function formatValue(value: number, unit: string): string {
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${unit}`;
+  return `${formatNumber(value)} ${unit}`;
+}
+
+function formatRatio(ratio: number): string {
+  return ratio < 0.01 ? ratio.toExponential(1) : ratio.toFixed(2);
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(3);
+}
+
+/** The goal and met? cells of a comparison: on the ratio (either direction) or on ours itself. */
+function goalCells(c: Comparison, ratio: number, ours: number, unit: string): [string, string] {
+  if (c.oursBelow !== undefined) return [`ours < ${c.oursBelow} ${unit}`, ours < c.oursBelow ? 'met' : 'NOT MET'];
+  if (c.goal === undefined) return ['—', ''];
+  if (c.higherIsBetter) return [`>= ${c.goal}`, ratio >= c.goal ? 'met' : 'NOT MET'];
+  return [`<= ${c.goal}`, ratio <= c.goal ? 'met' : 'NOT MET'];
 }
 
 function table(rows: string[][]): string {
@@ -94,19 +112,24 @@ async function main(): Promise<void> {
   const workloads = registry.filter((w) => !options.only || options.only.has(w.id));
   const started = Date.now();
   console.log(`eventlet bench — node ${process.version} (${process.platform} ${process.arch}, ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'})`);
-  console.log(`each variant in a fresh process, ${options.reps} repetitions alternated, medians shown; lower is better\n`);
+  console.log(`each variant in a fresh process, ${options.reps} repetitions alternated, medians shown; lower is better except req/s\n`);
 
   const results: Record<string, Record<string, { samples: number[]; median: number; unit: string; n: number }>> = {};
   for (const workload of workloads) {
     const n = Math.max(2, Math.round((workload.n * options.scale) / 2) * 2);
     const names = Object.keys(workload.variants);
     const samples: Record<string, number[]> = Object.fromEntries(names.map((v) => [v, []]));
-    for (let rep = 0; rep < options.reps; rep++) {
+    const reps = Math.min(options.reps, workload.maxReps ?? Infinity);
+    for (let rep = 0; rep < reps; rep++) {
       // rotate the order each repetition so no variant always runs first or last
       const order = names.map((_, i) => names[(i + rep) % names.length]!);
-      for (const variant of order) samples[variant]!.push((await runChild(workload, variant, n)).value);
+      for (const variant of order) {
+        const sample = await runChild(workload, variant, n);
+        samples[variant]!.push(sample.value);
+        for (const [key, value] of Object.entries(sample.extra ?? {})) (samples[`${variant} ${key}`] ??= []).push(value);
+      }
     }
-    results[workload.id] = Object.fromEntries(names.map((v) => [v, { samples: samples[v]!, median: median(samples[v]!), unit: workload.unit, n }]));
+    results[workload.id] = Object.fromEntries(Object.keys(samples).map((v) => [v, { samples: samples[v]!, median: median(samples[v]!), unit: workload.unit, n }]));
     process.stderr.write(`  ${workload.id} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
 
@@ -117,23 +140,19 @@ async function main(): Promise<void> {
       const ours = r[c.ours]!.median;
       const base = r[c.baseline]!.median;
       const ratio = ours / base;
-      rows.push([
-        workload.title,
-        c.label,
-        formatValue(ours, workload.unit),
-        formatValue(base, workload.unit),
-        ratio.toFixed(2),
-        c.goal === undefined ? '—' : `<= ${c.goal}`,
-        c.goal === undefined ? '' : ratio <= c.goal ? 'met' : 'NOT MET',
-      ]);
+      rows.push([workload.title, c.label, formatValue(ours, workload.unit), formatValue(base, workload.unit), formatRatio(ratio), ...goalCells(c, ratio, ours, workload.unit)]);
     }
   }
   console.log(table(rows));
+  for (const workload of workloads) {
+    const extras = Object.entries(results[workload.id]!).filter(([v]) => !(v in workload.variants));
+    if (extras.length > 0) console.log(`\n${workload.id} (medians): ${extras.map(([v, s]) => `${v} ${formatValue(s.median, workload.unit)}`).join(', ')}`);
+  }
   for (const workload of workloads) if (workload.note) console.log(`\n${workload.note}`);
-  console.log(`\nspread (min–max of ${options.reps} runs):`);
+  console.log(`\nspread (min–max of ${options.reps} runs, fewer where a workload caps them):`);
   for (const workload of workloads) {
     const r = results[workload.id]!;
-    const parts = Object.entries(r).map(([v, s]) => `${v} ${Math.min(...s.samples).toFixed(0)}–${Math.max(...s.samples).toFixed(0)}`);
+    const parts = Object.entries(r).filter(([v]) => v in workload.variants).map(([v, s]) => `${v} ${formatNumber(Math.min(...s.samples))}–${formatNumber(Math.max(...s.samples))}`);
     console.log(`  ${workload.id}: ${parts.join(', ')} ${workload.unit}`);
   }
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);

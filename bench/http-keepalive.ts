@@ -1,0 +1,75 @@
+/**
+ * Workload 7: an `http` server and a keep-alive client in one process, 50 requests in flight,
+ * n requests in all. `patched` applies `monkeyPatch()` first and issues the requests from 50
+ * green threads of a GreenPool; `unpatched` runs the same client from 50 plain async functions
+ * without loading the package. Reports requests per second (higher is better).
+ */
+import type { Agent } from 'node:http';
+import { loadEventlet, runIfMain, type Workload } from './harness.js';
+
+const CONCURRENCY = 50;
+
+type Http = typeof import('node:http');
+
+/** One GET over the keep-alive agent, body drained. */
+function get(http: Http, agent: Agent, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.on('error', reject);
+      res.on('end', resolve);
+      res.resume();
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Starts the server and the agent, runs `drive(worker)` and returns requests per second. */
+async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<number> {
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < n) {
+      issued++;
+      await get(http, agent, port);
+    }
+  };
+  const start = process.hrtime.bigint();
+  await drive(worker);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  agent.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  return n / seconds;
+}
+
+export const workload: Workload = {
+  id: 'http-keepalive',
+  title: 'http keep-alive, 50 in flight',
+  unit: 'req/s',
+  n: 20_000,
+  warmup: 2_000,
+  variants: {
+    async patched(n) {
+      const { monkeyPatch, GreenPool } = await loadEventlet();
+      monkeyPatch();
+      return serve(n, async (worker) => {
+        const pool = new GreenPool(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) await pool.spawn(worker);
+        await pool.waitall();
+      });
+    },
+    async unpatched(n) {
+      return serve(n, async (worker) => {
+        await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      });
+    },
+  },
+  comparisons: [{ ours: 'patched', baseline: 'unpatched', label: 'unpatched, async fns', goal: 0.95, higherIsBetter: true }],
+  note: 'http-keepalive: server and client in one process; patched = monkeyPatch() + requests from 50 green threads (GreenPool), unpatched = the same client in 50 async functions. Ratio = patched rate / unpatched rate.',
+};
+
+await runIfMain(import.meta.url, workload);
