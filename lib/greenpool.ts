@@ -24,6 +24,10 @@ export class GreenPool {
   private readonly slots: Semaphore;
   private readonly threads = new Set<GreenThread<unknown>>();
   private idleWaiters = new Set<Point<void>>();
+  /** Threads launched beyond the limit for one of the pool's own threads (they hold no slot). */
+  private readonly unslotted = new Set<GreenThread<unknown>>();
+  /** One end hook for all the pool's threads (no closure per thread). */
+  private readonly releaseHook = (thread: GreenThread<unknown>): void => this.release(thread);
   /** Spawners waiting for a slot, counted until their thread is launched or they give up. */
   private admitting = 0;
 
@@ -136,10 +140,7 @@ export class GreenPool {
   private admit<T>(start: () => GreenThread<T>, caller: GreenThread<unknown> = getCurrent()): Promise<GreenThread<T>> {
     const reentrant = this.slots.counter <= 0 && this.threads.has(caller);
     if (reentrant) return Promise.resolve(this.launch(start, true));
-    if (!this.slots.locked() && this.slots.waiting === 0) {
-      void this.slots.acquire(); // takes the free unit synchronously
-      return Promise.resolve(this.launch(start, false));
-    }
+    if (this.slots.tryAcquire()) return Promise.resolve(this.launch(start, false));
     this.admitting++;
     return this.slots.acquire().then(
       () => {
@@ -155,15 +156,16 @@ export class GreenPool {
   }
 
   private launch<T>(start: () => GreenThread<T>, reentrant: boolean): GreenThread<T> {
-    const thread = start();
-    this.threads.add(thread as GreenThread<unknown>);
-    thread.onEnd(() => this.release(thread as GreenThread<unknown>, reentrant));
-    return thread;
+    const thread = start() as GreenThread<unknown>;
+    this.threads.add(thread);
+    if (reentrant) this.unslotted.add(thread);
+    thread.onEnd(this.releaseHook);
+    return thread as GreenThread<T>;
   }
 
-  private release(thread: GreenThread<unknown>, reentrant: boolean): void {
+  private release(thread: GreenThread<unknown>): void {
     this.threads.delete(thread);
-    if (!reentrant) this.slots.release();
+    if (this.unslotted.size === 0 || !this.unslotted.delete(thread)) this.slots.release();
     this.wakeIdleWaiters();
   }
 

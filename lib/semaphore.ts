@@ -66,6 +66,15 @@ export class Semaphore {
     });
   }
 
+  /** @internal Takes a unit at once if one is free and nobody waits (as `acquire()` would); never parks. */
+  tryAcquire(): boolean {
+    if (this.counter > 0 && this.waiters.size === 0) {
+      this.counter--;
+      return true;
+    }
+    return false;
+  }
+
   /**
    * Gives a unit back and wakes the first waiter on the next hub turn. Never blocks.
    * @example sem.release();
