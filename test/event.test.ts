@@ -2,42 +2,7 @@
 // Reference: DESIGN.md §3 "Queues and events", eventlet-behaviour.md §5 and checklist #84-#91.
 import { expect } from 'chai';
 import { Event, GreenletExit, Timeout, sleep, spawn, spawnN, withTimeout } from '../lib/index.js';
-
-/** Timers may fire a little before the wall clock says (libuv's cached loop time). */
-const EARLY_MS = 5;
-
-/** Number of live Node timers (`setTimeout`) in the process. */
-function liveTimers(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-}
-
-/** Live timers once mocha has armed its own timer for the running test (after the first yield). */
-async function timerBaseline(): Promise<number> {
-  await sleep(0);
-  return liveTimers();
-}
-
-/** Resolves with what `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected a rejection, got ${String(value)}`);
-}
-
-/** Resolves with what `fn` returns (or throws) and how many milliseconds that took. */
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const start = performance.now();
-  try {
-    const value = await fn();
-    return { ms: performance.now() - start, value };
-  } catch (error) {
-    return { ms: performance.now() - start, error };
-  }
-}
+import { EARLY_MS, liveTimers, rejectionOf, timed, timerBaseline } from './support.js';
 
 describe('Event', function () {
   describe('state', function () {

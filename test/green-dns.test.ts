@@ -16,6 +16,7 @@ import * as greenNamespace from '../lib/green/dns.js';
 import green, { patches } from '../lib/green/dns.js';
 import { dnsFiles } from '../lib/green/dns-files.js';
 import { getHub, GreenletExit, spawn, Timeout, withTimeout } from '../lib/index.js';
+import { bad, pause, rejectionOf } from './support.js';
 
 // ---------------------------------------------------------------------------------------------
 // A minimal authoritative DNS server (A, AAAA, PTR, TXT, MX; NXDOMAIN for unknown names)
@@ -149,8 +150,6 @@ const ZONE: Record<string, Records> = {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Lets a deliberately wrong argument through the type checker. */
-const bad = (value: unknown): never => value as never;
 const callback = (): void => {};
 
 /** What a test compares of an error: its class, code, message and DNS fields, in key order. */
@@ -201,18 +200,7 @@ async function settled(promise: Promise<unknown>): Promise<{ error?: Record<stri
   }
 }
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
-
 const ms = (start: number): number => performance.now() - start;
-const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 const resources = (): string[] => [...process.getActiveResourcesInfo()].sort();
 /** The active resources once the test is under way (mocha arms its own timer after the test starts). */
 const resourcesNow = async (): Promise<string[]> => {

@@ -8,53 +8,15 @@
 import { expect } from 'chai';
 import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
+import { activeResources, httpGet, listen, LocalWebServer, never, openFds, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** How many file descriptors the process has open. */
-const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
-/** What keeps the event loop alive, sorted so two readings compare. */
-const activeResources = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${String(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
-
-/** Polls `condition` every 10 ms; fails naming `what` if it does not hold within `seconds`. */
-async function waitFor(what: string, condition: () => boolean, seconds = 2): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (since(start) > seconds) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
-    await sleep(0.01);
-  }
-}
-
-function portOf(server: net.Server): number {
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function listen<S extends net.Server>(server: S): Promise<S> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
 
 /** A port on 127.0.0.1 where nothing listens (it did a moment ago). */
 async function closedPort(): Promise<number> {
@@ -63,80 +25,6 @@ async function closedPort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
-}
-
-/**
- * A local HTTP server that counts its connections: `/slow` never answers, `/delay?ms=N` answers
- * after N ms, anything else at once; every answer is the client's port, on a keep-alive connection.
- */
-class LocalHttpServer {
-  readonly server = http.createServer((req, res) => this.handle(req, res));
-  /** Every connection accepted, in order. */
-  readonly accepted: net.Socket[] = [];
-  /** When each accepted connection closed (`performance.now()`). */
-  readonly closedAt: number[] = [];
-  /** Every request path received, in order. */
-  readonly requests: string[] = [];
-  private readonly replies = new Set<NodeJS.Timeout>();
-
-  static async start(): Promise<LocalHttpServer> {
-    const local = new LocalHttpServer();
-    local.server.on('connection', (socket: net.Socket) => {
-      local.accepted.push(socket);
-      socket.on('close', () => local.closedAt.push(performance.now()));
-    });
-    await listen(local.server);
-    return local;
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${portOf(this.server)}`;
-  }
-
-  /** Connections accepted and not yet closed. */
-  get open(): number {
-    return this.accepted.length - this.closedAt.length;
-  }
-
-  async stop(): Promise<void> {
-    for (const timer of this.replies) clearTimeout(timer);
-    this.server.closeAllConnections();
-    for (const socket of this.accepted) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.requests.push(req.url!);
-    if (req.url === '/slow') return;
-    const ms = Number(new URL(req.url!, this.origin).searchParams.get('ms') ?? 0);
-    const reply = setTimeout(() => {
-      this.replies.delete(reply);
-      res.end(String(req.socket.remotePort));
-    }, ms);
-    this.replies.add(reply);
-  }
-}
-
-interface Reply {
-  body: string;
-  localPort: number;
-  socket: net.Socket;
-}
-
-/** `http.get` as a promise: the body and the client socket it came on. */
-function httpGet(url: string, options: http.RequestOptions = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, options, (res) => {
-      const socket = req.socket!;
-      const localPort = socket.localPort!;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ body, localPort, socket }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
 }
 
 /** Replaces the port numbers of a run in `text`, so two runs compare. */
@@ -240,7 +128,7 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
   const nodeSocketMethods = { connect: socketPrototype.connect, write: socketPrototype.write, end: socketPrototype.end, push: socketPrototype.push };
   const nodeListen = serverPrototype.listen;
   let nodeObservation: Record<string, unknown>;
-  let local: LocalHttpServer;
+  let local: LocalWebServer;
 
   before(async () => {
     nodeObservation = await observeNet();
@@ -250,7 +138,7 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
   after(() => unpatch());
 
   beforeEach(async () => {
-    local = await LocalHttpServer.start();
+    local = await LocalWebServer.start();
   });
 
   afterEach(async () => {

@@ -10,23 +10,7 @@ import timersPromises from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
-
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** What keeps the event loop alive, sorted so two readings compare. */
-const activeResources = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${String(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
+import { activeResources, never, pause, rejectionOf, since } from './support.js';
 
 /** The error `fn()` throws, or `undefined`. */
 function thrownBy(fn: () => unknown): unknown {
@@ -43,10 +27,6 @@ function errorFields(err: unknown): Record<string, unknown> {
   const e = err as NodeJS.ErrnoException & { cause?: unknown };
   return { class: e?.constructor?.name, name: e?.name, code: e?.code, message: e?.message, cause: e?.cause };
 }
-
-/** Waits with Node's own timer, whatever is patched. */
-const nodeSetTimeout = globalThis.setTimeout;
-const pause = (ms: number): Promise<void> => new Promise((resolve) => nodeSetTimeout(resolve, ms));
 
 type Wait = (signal?: AbortSignal) => Promise<unknown>;
 

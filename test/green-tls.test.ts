@@ -5,150 +5,18 @@
  * The tests make a self-signed certificate for localhost / 127.0.0.1 with `openssl`.
  */
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
+import { type Credentials, httpsGet, listen, LocalWebServer, makeCredentials, never, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${String(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
-
-/** Polls `condition` every 10 ms; fails naming `what` if it does not hold within `seconds`. */
-async function waitFor(what: string, condition: () => boolean, seconds = 2): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (since(start) > seconds) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
-    await sleep(0.01);
-  }
-}
-
-function portOf(server: net.Server): number {
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function listen<S extends net.Server>(server: S): Promise<S> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
-/** A self-signed certificate for localhost and 127.0.0.1, made with openssl in a temporary directory. */
-interface Credentials {
-  key: string;
-  cert: string;
-  keyFile: string;
-  certFile: string;
-  dir: string;
-}
-
-function makeCredentials(): Credentials {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlet-tls-'));
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), keyFile, certFile, dir };
-}
-
-/**
- * A local HTTPS server that counts its connections: `/slow` never answers, `/delay?ms=N` answers
- * after N ms, anything else at once; every answer is the client's port, on a keep-alive connection.
- */
-class LocalHttpsServer {
-  readonly server: https.Server;
-  readonly accepted: net.Socket[] = [];
-  readonly closedAt: number[] = [];
-  readonly requests: string[] = [];
-  private readonly replies = new Set<NodeJS.Timeout>();
-
-  private constructor(credentials: Credentials) {
-    this.server = https.createServer({ key: credentials.key, cert: credentials.cert }, (req, res) => {
-      this.requests.push(req.url!);
-      if (req.url === '/slow') return;
-      const ms = Number(new URL(req.url!, 'https://127.0.0.1').searchParams.get('ms') ?? 0);
-      const reply = setTimeout(() => {
-        this.replies.delete(reply);
-        res.end(String(req.socket.remotePort));
-      }, ms);
-      this.replies.add(reply);
-    });
-    this.server.on('secureConnection', (socket: tls.TLSSocket) => {
-      this.accepted.push(socket);
-      socket.on('close', () => this.closedAt.push(performance.now()));
-    });
-  }
-
-  static async start(credentials: Credentials): Promise<LocalHttpsServer> {
-    const local = new LocalHttpsServer(credentials);
-    await listen(local.server);
-    return local;
-  }
-
-  get port(): number {
-    return portOf(this.server);
-  }
-
-  get origin(): string {
-    return `https://127.0.0.1:${this.port}`;
-  }
-
-  get open(): number {
-    return this.accepted.length - this.closedAt.length;
-  }
-
-  async stop(): Promise<void> {
-    for (const timer of this.replies) clearTimeout(timer);
-    this.server.closeAllConnections();
-    for (const socket of this.accepted) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-interface Reply {
-  body: string;
-  localPort: number;
-  socket: net.Socket;
-}
-
-/** `https.get` as a promise: the body and the client socket it came on. */
-function httpsGet(url: string, options: https.RequestOptions): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, options, (res) => {
-      const socket = req.socket!;
-      const localPort = socket.localPort!;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ body, localPort, socket }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 /** The fields of an error that Node's users rely on (port numbers replaced, so runs compare). */
 function errorFields(err: unknown, ports: number[] = []): Record<string, unknown> {
@@ -226,7 +94,7 @@ async function observeTls(credentials: Credentials): Promise<Record<string, unkn
 describe('green tls (monkeyPatch({ net, tls, timers }))', () => {
   let credentials: Credentials;
   let nodeObservation: Record<string, unknown>;
-  let local: LocalHttpsServer;
+  let local: LocalWebServer;
   let agent: https.Agent;
 
   before(async () => {
@@ -241,7 +109,7 @@ describe('green tls (monkeyPatch({ net, tls, timers }))', () => {
   });
 
   beforeEach(async () => {
-    local = await LocalHttpsServer.start(credentials);
+    local = await LocalWebServer.start(credentials);
     agent = new https.Agent({ keepAlive: true, ca: credentials.cert });
   });
 

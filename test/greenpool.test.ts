@@ -7,23 +7,17 @@
 import { expect } from 'chai';
 import {
   Event,
-  getHub,
   GreenletExit,
   GreenPile,
   GreenPool,
   Queue,
   sleep,
   spawn,
-  spawnN,
   Timeout,
   withTimeout,
   type GreenThread,
 } from '../lib/index.js';
-
-type Report = { err: unknown; source: string };
-
-/** Lets a deliberately wrong argument through the type checker. */
-const bad = (value: unknown): never => value as never;
+import { bad, captureErrorReports, errorFrom, liveTimers, rejectionOf, witness } from './support.js';
 
 /** [start, start + 1, ..., start + n - 1] */
 const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => start + i);
@@ -34,33 +28,6 @@ class RuntimeError extends Error {
     super(message);
     this.name = 'RuntimeError';
   }
-}
-
-/** Number of live Node timers (`setTimeout`) in the process. */
-function liveTimers(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-}
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected a rejection, got ${String(value)}`);
-}
-
-/** The error `fn()` throws or rejects with; fails the test if it does neither. */
-async function errorFrom(fn: () => unknown): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected an error, got ${String(value)}`);
 }
 
 type Settled<T> = { settled: false } | { settled: true; value?: T; error?: unknown };
@@ -135,29 +102,8 @@ function concurrency(): { enter: () => void; leave: () => void; readonly peak: n
   };
 }
 
-/** A green thread that records whether it has run; proves that a call did not yield. */
-function witness(): { ran: () => boolean } {
-  let ran = false;
-  spawnN(() => {
-    ran = true;
-  });
-  return { ran: () => ran };
-}
-
 describe('greenpool', () => {
-  const hub = getHub();
-  let reports: Report[];
-  let savedReporter: typeof hub.errorReporter;
-
-  beforeEach(() => {
-    reports = [];
-    savedReporter = hub.errorReporter;
-    hub.errorReporter = (err, source) => reports.push({ err, source });
-  });
-
-  afterEach(() => {
-    hub.errorReporter = savedReporter;
-  });
+  const reports = captureErrorReports();
 
   describe('GreenPool constructor', () => {
     it('accepts 0, 1 and 1e3, giving that many free slots (#44)', () => {

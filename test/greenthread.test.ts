@@ -4,52 +4,11 @@
  */
 import { once, EventEmitter } from 'node:events';
 import { expect } from 'chai';
-import { getHub, GreenThread, GreenletExit, spawn, spawnN, spawnAfter, sleep, getCurrent } from '../lib/index.js';
-
-type Report = { err: unknown; source: string };
-
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** Lets a deliberately wrong argument through the type checker. */
-const bad = (value: unknown): never => value as never;
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${String(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
-
-/** The error `fn()` throws or rejects with; fails the test if it does neither. */
-async function errorFrom(fn: () => unknown): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected an error, got ${String(value)}`);
-}
+import { GreenThread, GreenletExit, spawn, spawnN, spawnAfter, sleep, getCurrent } from '../lib/index.js';
+import { bad, captureErrorReports, errorFrom, never, rejectionOf, since } from './support.js';
 
 describe('green threads', () => {
-  const hub = getHub();
-  let reports: Report[];
-  let savedReporter: typeof hub.errorReporter;
-
-  beforeEach(() => {
-    reports = [];
-    savedReporter = hub.errorReporter;
-    hub.errorReporter = (err, source) => reports.push({ err, source });
-  });
-
-  afterEach(() => {
-    hub.errorReporter = savedReporter;
-  });
+  const reports = captureErrorReports();
 
   describe('spawn', () => {
     it('passes its arguments to fn, runs it once, and wait() resolves with its return value (#1)', async () => {

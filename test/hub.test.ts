@@ -5,13 +5,9 @@
  */
 import { expect } from 'chai';
 import { getHub, GreenletExit, sleep, spawn, spawnN, Timeout, withTimeout, type GreenThread } from '../lib/index.js';
+import { never, since } from './support.js';
 
 type Report = { err: unknown; source: string };
-
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
 
 /** The process's active resources, counted by type (`Timeout: 3`, `Immediate: 1`, ...). */
 function activeResources(): Record<string, number> {

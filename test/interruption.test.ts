@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { GreenThread, monkeyPatch, sleep, spawn, unpatch } from '../lib/index.js';
+import { openFds } from './support.js';
 
 const ownFile = fileURLToPath(import.meta.url);
-
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 /** Active resources as a multiset, so a comparison ignores their order. */
 function resources(): string[] {

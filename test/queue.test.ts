@@ -13,46 +13,10 @@ import {
   Timeout,
   sleep,
   spawn,
-  spawnN,
   withTimeout,
   type GreenThread,
 } from '../lib/index.js';
-
-/** Timers may fire a little before the wall clock says (libuv's cached loop time). */
-const EARLY_MS = 5;
-
-/** Number of live Node timers (`setTimeout`) in the process. */
-function liveTimers(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-}
-
-/** Live timers once mocha has armed its own timer for the running test (after the first yield). */
-async function timerBaseline(): Promise<number> {
-  await sleep(0);
-  return liveTimers();
-}
-
-/** Resolves with what `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected a rejection, got ${String(value)}`);
-}
-
-/** Milliseconds `fn` took to settle, and how it settled. */
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const start = performance.now();
-  try {
-    const value = await fn();
-    return { ms: performance.now() - start, value };
-  } catch (error) {
-    return { ms: performance.now() - start, error };
-  }
-}
+import { EARLY_MS, liveTimers, rejectionOf, timed, timerBaseline, witness } from './support.js';
 
 /** Runs `fn` in a plain Node callback outside any green thread (eventlet's "hub context"). */
 function fromRawCallback<T>(fn: () => T): Promise<T> {
@@ -65,15 +29,6 @@ function fromRawCallback<T>(fn: () => T): Promise<T> {
       }
     }),
   );
-}
-
-/** A green thread that records whether it has run; proves that a call did not yield. */
-function witness(): { ran: () => boolean } {
-  let ran = false;
-  spawnN(() => {
-    ran = true;
-  });
-  return { ran: () => ran };
 }
 
 describe('queue', function () {

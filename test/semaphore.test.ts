@@ -2,41 +2,8 @@
 // Reference: DESIGN.md §3 ("semaphore waiters are served first-in first-out", "Bad input"),
 // eventlet-behaviour.md §5 and checklist #44 (Semaphore part), #92-#96.
 import { expect } from 'chai';
-import { BoundedSemaphore, CappedSemaphore, GreenletExit, Semaphore, sleep, spawn, spawnN, withTimeout } from '../lib/index.js';
-
-/** Timers may fire a little before the wall clock says (libuv's cached loop time). */
-const EARLY_MS = 5;
-
-/** Number of live Node timers (`setTimeout`) in the process. */
-function liveTimers(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-}
-
-/** Live timers once mocha has armed its own timer for the running test (after the first yield). */
-async function timerBaseline(): Promise<number> {
-  await sleep(0);
-  return liveTimers();
-}
-
-/** Resolves with what `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected a rejection, got ${String(value)}`);
-}
-
-/** A green thread that records whether it has run; proves that a call did not yield. */
-function witness(): { ran: () => boolean } {
-  let ran = false;
-  spawnN(() => {
-    ran = true;
-  });
-  return { ran: () => ran };
-}
+import { BoundedSemaphore, CappedSemaphore, GreenletExit, Semaphore, sleep, spawn, withTimeout } from '../lib/index.js';
+import { EARLY_MS, liveTimers, rejectionOf, timerBaseline, witness } from './support.js';
 
 describe('Semaphore', function () {
   describe('construction', function () {

@@ -3,44 +3,8 @@
  * Numbers such as (#74) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
  */
 import { expect } from 'chai';
-import { getHub, getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-
-type Report = { err: unknown; source: string };
-
-/** A promise that never settles: something that is not a cooperative point. */
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** Lets a deliberately wrong argument through the type checker. */
-const bad = (value: unknown): never => value as never;
-/** Seconds since `start` (a `performance.now()` reading). */
-const since = (start: number): number => (performance.now() - start) / 1000;
-/** How many active timers the process holds. */
-const activeTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-/** Resolves with the error `promise` rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    const value = await promise;
-    throw new Error(`expected a rejection, got ${String(value)}`);
-  } catch (err) {
-    return err;
-  }
-}
-
-/** The error `fn()` throws or rejects with; fails the test if it does neither. */
-async function errorFrom(fn: () => unknown): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`expected an error, got ${String(value)}`);
-}
-
-/** Runs `fn` in a green thread and resolves with what it returns (or rejects with what it throws). */
-function inThread<T>(fn: () => Promise<T>): Promise<T> {
-  return spawn(fn).wait() as Promise<T>;
-}
+import { getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
+import { bad, captureErrorReports, errorFrom, inThread, liveTimers, never, rejectionOf, since } from './support.js';
 
 /** What a thread's cooperative point threw, or `'no exception'`. */
 async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
@@ -53,19 +17,7 @@ async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
 }
 
 describe('timeouts', () => {
-  const hub = getHub();
-  let reports: Report[];
-  let savedReporter: typeof hub.errorReporter;
-
-  beforeEach(() => {
-    reports = [];
-    savedReporter = hub.errorReporter;
-    hub.errorReporter = (err, source) => reports.push({ err, source });
-  });
-
-  afterEach(() => {
-    hub.errorReporter = savedReporter;
-  });
+  const reports = captureErrorReports();
 
   describe('Timeout', () => {
     it('starts at once: pending right after construction, with its seconds, until cancelled', () => {
@@ -363,12 +315,12 @@ describe('timeouts', () => {
     });
 
     it('rejects bad arguments with an error naming the argument and arms nothing', () => {
-      const timers = activeTimers();
+      const timers = liveTimers();
       expect(() => new Timeout(-1)).to.throw(RangeError, /\bseconds\b/);
       expect(() => new Timeout(bad('x'))).to.throw(TypeError, /\bseconds\b/);
       expect(() => new Timeout(NaN)).to.throw(TypeError, /\bseconds\b/);
       expect(() => new Timeout(1, bad(42))).to.throw(TypeError, /\bexception\b/);
-      expect(activeTimers()).to.equal(timers);
+      expect(liveTimers()).to.equal(timers);
     });
   });
 
@@ -514,10 +466,10 @@ describe('timeouts', () => {
 
     it('clears its timer when fn settles first', async () => {
       await sleep(0); // mocha arms its own test timer once the test returns its promise
-      const timers = activeTimers();
+      const timers = liveTimers();
       expect(await withTimeout(10, () => 'quick')).to.equal('quick');
       expect(await withTimeout(10, async () => (await sleep(0), 'after a yield'))).to.equal('after a yield');
-      expect(activeTimers()).to.equal(timers);
+      expect(liveTimers()).to.equal(timers);
     });
 
     it('rejects bad arguments with an error naming the argument, without calling fn', async () => {
