@@ -135,6 +135,16 @@ describe('package (end to end)', function () {
     });
   });
 
+  describe("green modules: import 'eventlet/green/<name>'", function () {
+    it('resolves each of net, tls, timers, dns and fs with every export of Node\'s module', async function () {
+      const run = await runNode([fixture('green-modules.mjs')]);
+      expect(run.code, describeRun(run)).to.equal(0);
+      expect(run.stderr, describeRun(run)).to.equal('');
+      const none = { missingNamed: [], missingDefault: [] };
+      expect(parseLastLine(run)).to.deep.equal({ net: none, tls: none, timers: none, dns: none, fs: none });
+    });
+  });
+
   describe('README patching example', function () {
     it('runs as written and prints what its comments say', async function () {
       const readme = readFileSync(`${root}README.md`, 'utf8');
