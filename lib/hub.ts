@@ -380,11 +380,13 @@ export class Hub {
 
   /**
    * The scope that owns what is started now, or `null` outside green threads and their scopes
-   * (where green modules behave exactly like Node's own).
+   * (where green modules behave exactly like Node's own) and in a scope that has already ended
+   * (e.g. the connection handler of a server a finished thread left running): an ended scope is
+   * never interrupted, so whatever it adopted would only be held forever.
    */
   ownerScope(): Scope | null {
     const scope = this.storage.getStore();
-    return scope === undefined || scope === this.root ? null : scope;
+    return scope === undefined || scope === this.root || scope.ended ? null : scope;
   }
 
   /**

@@ -112,19 +112,9 @@ function isGreen(socket: ClaimedSocket): boolean {
   return patchedModules.has(socket.encrypted ? 'tls' : 'net');
 }
 
-/**
- * The green scope that owns what is started now, or `null` outside green threads and in a scope
- * that has already ended (e.g. the connection handler of a server a finished thread left running):
- * an ended scope is never interrupted, so a claim adopted by it would only be held forever.
- */
-function liveOwnerScope(): Scope | null {
-  const scope = hub.ownerScope();
-  return scope && !scope.ended ? scope : null;
-}
-
 /** Claims `socket` for the current green scope (moving a claim held by another scope). */
 function claim(socket: ClaimedSocket, inFlight: boolean): void {
-  const scope = liveOwnerScope();
+  const scope = hub.ownerScope();
   if (!scope || !isGreen(socket)) return;
   let current = socket[kClaim];
   if (current && current.scope !== scope) {
@@ -175,7 +165,7 @@ function serverKind(server: net.Server): 'tls' | 'net' {
 }
 
 function listen(this: ClaimedServer, ...args: unknown[]): net.Server {
-  const scope = liveOwnerScope();
+  const scope = hub.ownerScope();
   if (scope && !this[kServerClaim] && patchedModules.has(serverKind(this))) {
     const serverClaim = new ServerClaim(this);
     this[kServerClaim] = serverClaim;

@@ -46,7 +46,7 @@ class OwnedTimer implements Owned {
 
 function ownTimer(timer: object, clear: Clear): void {
   const scope = hub.ownerScope();
-  if (!scope || scope.ended) return; // an ended scope is never interrupted: nothing to own for
+  if (!scope) return;
   const ownership = new OwnedTimer(timer, clear, scope);
   scope.adopt(ownership);
   (timer as Record<symbol, OwnedTimer>)[kOwnership] = ownership;
