@@ -392,19 +392,22 @@ export class Hub {
   /**
    * Runs a promise-returning operation as a cooperative point of the current scope: when the
    * scope is interrupted, the point rejects at once and the signal given to `start` aborts with
-   * the interruption. A value that arrives after the interruption goes to `discard` (e.g. to
-   * close a file handle nobody will see).
+   * the interruption. An error `start` throws synchronously (Node's argument validation) is thrown
+   * to the caller synchronously, as Node's own function would. A value that arrives after the
+   * interruption goes to `discard` (e.g. to close a file handle nobody will see).
    * @example
    * const data = await hub.guard('fs readFile', (signal) => fsp.readFile(path, { signal }));
    */
   guard<T>(what: string, start: (signal: AbortSignal) => PromiseLike<T>, discard?: (value: T) => void): Promise<T> {
-    return this.park<T>(what, (point) => {
+    let thrown: { error: unknown } | null = null;
+    const guarded = this.park<T>(what, (point) => {
       const controller = new AbortController();
       let operation: PromiseLike<T>;
       try {
         operation = start(controller.signal);
-      } catch (err) {
-        point.fail(err);
+      } catch (error) {
+        thrown = { error };
+        point.fail(error);
         return;
       }
       operation.then(
@@ -415,24 +418,34 @@ export class Hub {
         if (failed) controller.abort(reason);
       };
     });
+    if (thrown === null) return guarded;
+    guarded.catch(() => {});
+    throw (thrown as { error: unknown }).error;
   }
 
   /**
-   * The callback form of {@link Hub.guard}: `start(signal, done)` begins the operation and calls
-   * `done(err, ...results)`; `callback` receives the same, or the interruption error at once.
-   * Results that arrive after an interruption go to `discard`.
+   * The callback form of {@link Hub.guard}: `start(signal, done)` begins the operation, which
+   * calls `done` with whatever Node passes to callbacks; `callback` then receives exactly those
+   * arguments, or the interruption error alone, at once. Callbacks run from a microtask, so what
+   * they throw is an uncaught exception, as with Node's own callbacks. Arguments that arrive after
+   * an interruption go to `discard`.
+   * @example hub.guardCallback('fs stat', (signal, done) => fs.stat(path, done), callback);
    */
-  guardCallback<R extends unknown[]>(
+  guardCallback(
     what: string,
-    start: (signal: AbortSignal, done: (err: unknown, ...results: R) => void) => void,
-    callback: (err: unknown, ...results: R | []) => void,
-    discard?: (...results: R) => void,
+    start: (signal: AbortSignal, done: (...args: unknown[]) => void) => void,
+    callback: (...args: unknown[]) => unknown,
+    discard?: (args: unknown[]) => void,
   ): void {
-    const operation = (signal: AbortSignal): Promise<R> =>
-      new Promise<R>((resolve, reject) => start(signal, (err, ...results) => (err ? reject(err) : resolve(results))));
-    this.guard(what, operation, discard && ((results) => discard(...results))).then(
-      (results) => queueMicrotask(() => callback(null, ...results)),
-      (err) => queueMicrotask(() => callback(err)),
+    const operation = (signal: AbortSignal): Promise<unknown[]> => {
+      let finish: (args: unknown[]) => void = () => {};
+      const outcome = new Promise<unknown[]>((resolve) => (finish = resolve));
+      start(signal, (...args) => finish(args)); // outside the executor: a throw here stays synchronous
+      return outcome;
+    };
+    this.guard(what, operation, discard).then(
+      (args) => queueMicrotask(() => callback(...args)),
+      (err: unknown) => queueMicrotask(() => callback(err)),
     );
   }
 

@@ -1,12 +1,12 @@
 /**
  * Factories that turn Node's asynchronous file functions into green ones. Outside green scopes a
  * green function calls Node's own at once, with the same `this` and arguments. Inside one, the
- * call is a cooperative point of the scope (see fs-points.ts), results that are resources are
+ * call is a cooperative point of the scope (see `hub.guard`), results that are resources are
  * adopted by the scope, and the fd an operation works on is marked in use until it completes.
  */
 import { hub, type Scope } from '../hub.js';
 import { fdInUse } from './fs-fds.js';
-import { callbackPoint, promisePoint, withSignal, type Callback, type CallbackArgs } from './fs-points.js';
+import { withSignal, type Callback, type CallbackArgs } from './fs-points.js';
 import { greenFunction } from './greening.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -38,7 +38,7 @@ export function greenCallback<F extends AnyFunction | undefined>(name: string, n
       options.before?.(args);
       return native.apply(this, args);
     }
-    callbackPoint(`fs.${name}`, (signal, done) => callNative(this, native, args, signal, done, scope, options), callback as Callback, discardErrorFree(options.discard));
+    hub.guardCallback(`fs.${name}`, (signal, done) => callNative(this, native, args, signal, done, scope, options), callback as Callback, discardErrorFree(options.discard));
     return undefined;
   };
   return greenFunction(native, green as NonNullable<F>);
@@ -87,7 +87,7 @@ export function greenPromise<F extends AnyFunction | undefined>(what: string, na
   const green = function (this: unknown, ...args: unknown[]): unknown {
     const scope = hub.ownerScope();
     if (!scope) return native.apply(this, args);
-    return promisePoint(what, (signal) => {
+    return hub.guard(what, (signal) => {
       const callArgs = options.signalAt === undefined ? args : withSignal(args, options.signalAt, signal);
       const result = native.apply(this, callArgs) as Promise<Awaited<ReturnType<NonNullable<F>>>>;
       const adopt = options.adopt;
@@ -113,8 +113,8 @@ export function greenDual<F extends AnyFunction>(what: string, native: F, before
       before?.(this);
       return native.apply(this, callArgs);
     };
-    if (args.length === 0) return promisePoint(what, () => call() as Promise<unknown>);
-    callbackPoint(what, (_signal, done) => call(done), callback as Callback);
+    if (args.length === 0) return hub.guard(what, () => call() as Promise<unknown>);
+    hub.guardCallback(what, (_signal, done) => call(done), callback as Callback);
     return undefined;
   };
   return greenFunction(native, green as F);
@@ -145,7 +145,7 @@ export function greenIterator<F extends AnyFunction | undefined>(what: string, n
 /** Wraps an async generator so that `next()` is a cooperative point; it still is an AsyncGenerator to `instanceof` and `toString`. */
 function cooperativeIterator<T>(what: string, iterator: AsyncGenerator<T>): AsyncGenerator<T> {
   const next = (...value: [] | [unknown]): Promise<IteratorResult<T>> =>
-    hub.ownerScope() ? promisePoint(what, () => iterator.next(...value)) : iterator.next(...value);
+    hub.ownerScope() ? hub.guard(what, () => iterator.next(...value)) : iterator.next(...value);
   return Object.create(Object.getPrototypeOf(iterator) as object, {
     next: { value: next, writable: true, configurable: true },
     return: { value: (value: unknown) => iterator.return(value as T), writable: true, configurable: true },

@@ -25,7 +25,7 @@ import { closeUnwantedFd, forgetFd, ownFd } from './fs-fds.js';
 import { onFileHandlePatches } from './fs-filehandle.js';
 import { greenCallback, greenPromise, type CallbackOptions } from './fs-functions.js';
 import { ignore, nativeFs as native } from './fs-natives.js';
-import { promisePoint, type CallbackArgs } from './fs-points.js';
+import { type CallbackArgs } from './fs-points.js';
 import { promises, promisesPatches } from './fs-promises.js';
 import { closeUnwantedDir, ownDir } from './fs-resources.js';
 import { createReadStream, createWriteStream } from './fs-streams.js';
@@ -173,13 +173,13 @@ function existsNow(self: unknown, args: unknown[]): Promise<boolean> {
 }
 
 const existsPromise = greenFunction(nativeExistsPromise, function (this: unknown, path: unknown) {
-  return hub.ownerScope() ? promisePoint('fs.exists', () => existsNow(this, [path])) : nativeExistsPromise.call(this, path);
+  return hub.ownerScope() ? hub.guard('fs.exists', () => existsNow(this, [path])) : nativeExistsPromise.call(this, path);
 });
 
 function greenExists(this: unknown, ...args: unknown[]): void {
   const callback = args[args.length - 1];
   if (!hub.ownerScope() || typeof callback !== 'function') return nativeExists.apply(this, args);
-  promisePoint('fs.exists', () => existsNow(this, args.slice(0, -1))).then((yes) => queueMicrotask(() => (callback as ExistsCallback)(yes)), ignore);
+  hub.guard('fs.exists', () => existsNow(this, args.slice(0, -1))).then((yes) => queueMicrotask(() => (callback as ExistsCallback)(yes)), ignore);
 }
 Object.defineProperty(greenExists, promisify.custom, { ...Object.getOwnPropertyDescriptor(native.exists, promisify.custom), value: existsPromise });
 
