@@ -120,21 +120,6 @@ describe('package (end to end)', function () {
     });
   });
 
-  describe('README quickstart', function () {
-    it('runs as written and prints what its comments say', async function () {
-      const readme = readFileSync(`${root}README.md`, 'utf8');
-      const block = /## Quickstart[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
-      expect(block, 'a ```js block under "## Quickstart" in README.md').to.not.equal(null);
-      // written inside the package (dist/ is not committed) so that 'eventlet' resolves to it
-      const file = fileURLToPath(new URL('./readme-quickstart.mjs', import.meta.url));
-      writeFileSync(file, block![1]!);
-      const run = await runNode([file]);
-      expect(run.code, describeRun(run)).to.equal(0);
-      expect(run.stderr, describeRun(run)).to.equal('');
-      expect(run.stdout.trim().split('\n')).to.deep.equal(['5', 'true', 'true', '1', '4', '9']);
-    });
-  });
-
   describe("green modules: import 'eventlet/green/<name>'", function () {
     it('resolves each of net, tls, timers, dns and fs with every export of Node\'s module', async function () {
       const run = await runNode([fixture('green-modules.mjs')]);
@@ -142,20 +127,6 @@ describe('package (end to end)', function () {
       expect(run.stderr, describeRun(run)).to.equal('');
       const none = { missingNamed: [], missingDefault: [] };
       expect(parseLastLine(run)).to.deep.equal({ net: none, tls: none, timers: none, dns: none, fs: none });
-    });
-  });
-
-  describe('README patching example', function () {
-    it('runs as written and prints what its comments say', async function () {
-      const readme = readFileSync(`${root}README.md`, 'utf8');
-      const block = /## Patching[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
-      expect(block, 'a ```js block under "## Patching" in README.md').to.not.equal(null);
-      const file = fileURLToPath(new URL('./readme-patching.mjs', import.meta.url));
-      writeFileSync(file, block![1]!);
-      const run = await runNode([file]);
-      expect(run.code, describeRun(run)).to.equal(0);
-      expect(run.stderr, describeRun(run)).to.equal('');
-      expect(run.stdout.trim().split('\n')).to.deep.equal(['true', '0']);
     });
   });
 
