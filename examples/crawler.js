@@ -9,6 +9,10 @@
 //
 //   node --import eventlet/loader examples/crawler.js [--pages 300] [--concurrency 20]
 //        [--timeout 0.5] [--seed 1]         (CRAWLER_SEED=… also sets the seed; times in seconds)
+//
+// Run it without the loader (`node examples/crawler.js`) to see what the timed-out fetches leave
+// open otherwise: withTimeout still returns on time, but their sockets and the site's pending
+// replies stay, and the process lingers until those slow pages are answered.
 import { parseArgs } from 'node:util';
 import { GreenPool, Queue, sleep, withTimeout, isTimeout } from 'eventlet';
 import { startSite } from './crawler/site.js';
