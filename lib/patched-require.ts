@@ -48,22 +48,22 @@ export class PatchedWorld {
 const worlds = new Map<string, PatchedWorld>();
 
 /**
- * The tag naming the world of `modules`: their names in canonical order joined by `+`, or `none`.
- * @example worldTag(['dns', 'net']) // 'net+dns'
+ * The tag naming the world of `modules`: their names in canonical order joined by `.`, or `none`.
+ * @example worldTag(['dns', 'net']) // 'net.dns'
  */
 export function worldTag(modules: Iterable<GreenModuleName>): string {
   const set = new Set(modules);
-  return GREEN_MODULE_NAMES.filter((name) => set.has(name)).join('+') || 'none';
+  return GREEN_MODULE_NAMES.filter((name) => set.has(name)).join('.') || 'none';
 }
 
 /**
  * The world named `tag` (made on first use). Throws a `TypeError` for a tag that names no world.
- * @example worldOf('net+dns').modules.has('dns') // true
+ * @example worldOf('net.dns').modules.has('dns') // true
  */
 export function worldOf(tag: string): PatchedWorld {
   let world = worlds.get(tag);
   if (world) return world;
-  const names = tag === 'none' ? [] : tag.split('+');
+  const names = tag === 'none' ? [] : tag.split('.');
   if (!names.every((name) => (GREEN_MODULE_NAMES as readonly string[]).includes(name))) throw new TypeError(`importPatched: bad world tag ${JSON.stringify(tag)}`);
   world = new PatchedWorld(tag, new Set(names as GreenModuleName[]));
   worlds.set(tag, world);
@@ -157,7 +157,7 @@ export function loadFile(world: PatchedWorld, filename: string, parent: Module |
  * Loads `filename` in the world `tag` for an ES module that imports it, ahead of that module's
  * evaluation (its export names must be known when the graph links): returns the names, or none
  * when evaluation failed (the failure is kept and thrown by {@link commonJSExports}).
- * @example const names = preloadCommonJS('net+tls', '/app/node_modules/pg/lib/index.js');
+ * @example const names = preloadCommonJS('net.tls', '/app/node_modules/pg/lib/index.js');
  */
 export function preloadCommonJS(tag: string, filename: string): string[] {
   const world = worldOf(tag);

@@ -165,8 +165,15 @@ function importRequest(specifier: unknown, options: unknown): { tag: string; par
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new TypeError(`${where}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected modules, parentURL`);
   if (!Array.isArray(modules)) throw new TypeError(`${where}: modules must be an array of module names such as ['net', 'dns'], got ${describe(modules)}`);
-  const names = modules.map((name: unknown, i) => moduleName(`${where}: modules[${i}]`, name));
+  const names = modules.map((name: unknown, i) => moduleEntry(where, i, name));
   return { tag: worldTag(names), parentURL: absoluteURL(where, parentURL) };
+}
+
+/** A `modules` entry (`node:` prefix allowed), or a `TypeError` naming it. */
+function moduleEntry(where: string, index: number, name: unknown): GreenModuleName {
+  const bare = typeof name === 'string' ? name.replace(/^node:/, '') : name;
+  if (GREEN_MODULE_NAMES.includes(bare as GreenModuleName)) return bare as GreenModuleName;
+  throw new TypeError(`${where}: modules[${index}] must be one of ${GREEN_MODULE_NAMES.join(', ')}, got ${describe(name)}`);
 }
 
 /** `value` as an absolute URL string, or a `TypeError` naming `parentURL`. */

@@ -6,7 +6,7 @@
  *
  * - An entry specifier `eventlet-patched:<json>` names what `importPatched` asked for: the hook
  *   resolves it from the given parent URL, as `import()` there would, and tags the result.
- * - A tag is the query parameter `eventlet-patched=<world>` (`net+tls+timers+dns+fs`, …): a tagged
+ * - A tag is the query parameter `eventlet-patched=<world>` (`net.tls.timers.dns.fs`, …): a tagged
  *   URL is a separate instance, and what a tagged module imports is tagged in turn (relative and
  *   bare files alike), except eventlet's own files, which stay shared (one hub).
  * - Inside a tagged module `net`/`node:net` (and `fs/promises`, …) resolve to the green modules of
@@ -105,7 +105,7 @@ function greenURL(specifier: string, tag: string): string | null {
   if (!isBuiltin(specifier)) return null;
   const bare = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
   const green = GREEN_SPECIFIERS[bare];
-  if (!green || (tag !== green.module && !tag.split('+').includes(green.module))) return null;
+  if (!green || (tag !== green.module && !tag.split('.').includes(green.module))) return null;
   return green.property ? SUBPATH_SCHEME + bare : greenFileURL(green.module);
 }
 
