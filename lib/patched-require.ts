@@ -31,7 +31,7 @@ type CompilableModule = Module & { _compile(content: string, filename: string, f
 const internals = Module as unknown as ModuleInternals;
 const nodeRequire = createRequire(import.meta.url);
 
-/** One set of green modules and the CommonJS instances loaded under it. */
+/** One set of green modules and the CommonJS instances loaded under it. @example worldOf('net').cache.get(filename)?.exports */
 export class PatchedWorld {
   /** The modules' instances, by file name. */
   readonly cache = new Map<string, Module>();
@@ -85,7 +85,7 @@ function inModulePackage(filename: string): boolean {
   }
 }
 
-/** True when Node would load `filename` as an ES module. */
+/** True when Node would load `filename` as an ES module (`.mjs`, or `.js` under `"type": "module"`). @example isModuleFile('/app/index.mjs') // true */
 export function isModuleFile(filename: string): boolean {
   const ext = path.extname(filename);
   if (ext === '.mjs') return true;

@@ -19,9 +19,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { GREEN_SPECIFIERS } from '../lib/green/greening.js';
 
-/** The query parameter that tags a module of a patched graph with its world. */
+/** The query parameter that tags a module of a patched graph with its world. @example new URL(url).searchParams.get(TAG) */
 export const TAG = 'eventlet-patched';
-/** The scheme of the entry specifiers `importPatched` imports. */
+/** The scheme of the entry specifiers `importPatched` imports. @example specifier.startsWith(ENTRY_SCHEME) */
 export const ENTRY_SCHEME = 'eventlet-patched:';
 /** The scheme of the generated subpath modules (`fs/promises` of the green `fs`). */
 const SUBPATH_SCHEME = 'eventlet-green:';
