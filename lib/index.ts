@@ -5,7 +5,7 @@
  * import { spawn, withTimeout, GreenPool } from 'eventlet';
  */
 import { spawnAfter, spawnN } from './greenthread.js';
-import { monkeyPatch } from './patcher.js';
+import { importPatched, monkeyPatch } from './patcher.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
 export {
@@ -29,7 +29,9 @@ export { GreenPool, GreenPile } from './greenpool.js';
 export const spawn_n = spawnN;
 /** eventlet's `spawn_after`: the same function as {@link spawnAfter}. */
 export const spawn_after = spawnAfter;
-export { monkeyPatch, unpatch, isMonkeyPatched, original, type MonkeyPatchOptions } from './patcher.js';
+export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type MonkeyPatchOptions, type ImportPatchedOptions } from './patcher.js';
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;
+/** eventlet's `import_patched`: the same function as {@link importPatched}. */
+export const import_patched = importPatched;

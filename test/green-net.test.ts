@@ -13,6 +13,7 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
+import greenNet, * as greenNetModule from '../lib/green/net.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
 import { activeResources, httpGet, listen, LocalWebServer, never, openFds, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
 
@@ -51,11 +52,11 @@ function errorFields(err: unknown, ports: number[]): Record<string, unknown> {
  * What a user of `net` observes in one plain exchange and a few failures: the events of a server
  * and of a client in order, with their callbacks, return values and error fields.
  */
-async function observeNet(): Promise<Record<string, unknown>> {
+async function observeNet(api: typeof net = net): Promise<Record<string, unknown>> {
   const serverEvents: string[] = [];
   const acceptedEvents: string[] = [];
   const clientEvents: string[] = [];
-  const server = net.createServer((socket) => {
+  const server = api.createServer((socket) => {
     acceptedEvents.push(`connection instanceof net.Socket: ${socket instanceof net.Socket}`);
     socket.setEncoding('utf8');
     socket.on('data', (data: string) => {
@@ -72,7 +73,7 @@ async function observeNet(): Promise<Record<string, unknown>> {
   const port = portOf(server);
   serverEvents.push(`address ${JSON.stringify({ ...(server.address() as net.AddressInfo), port: 'PORT' })}`);
 
-  const client = net.connect(port, '127.0.0.1', () => clientEvents.push('connect callback'));
+  const client = api.connect(port, '127.0.0.1', () => clientEvents.push('connect callback'));
   clientEvents.push(`connecting=${client.connecting} pending=${client.pending} readyState=${client.readyState}`);
   client.setEncoding('utf8');
   client.on('connect', () => {
@@ -92,13 +93,13 @@ async function observeNet(): Promise<Record<string, unknown>> {
   const notRunning = await new Promise<unknown>((resolve) => server.close((err) => resolve(err)));
 
   const refusedPort = await closedPort();
-  const refusedSocket = net.connect(refusedPort, '127.0.0.1');
+  const refusedSocket = api.connect(refusedPort, '127.0.0.1');
   const [refused] = (await once(refusedSocket, 'error')) as [Error];
   await once(refusedSocket, 'close');
 
-  const holder = await listen(net.createServer());
+  const holder = await listen(api.createServer());
   const heldPort = portOf(holder);
-  const clash = net.createServer();
+  const clash = api.createServer();
   clash.listen(heldPort, '127.0.0.1');
   const [inUse] = (await once(clash, 'error')) as [Error];
   holder.close();
@@ -106,7 +107,7 @@ async function observeNet(): Promise<Record<string, unknown>> {
 
   let badPort: unknown;
   try {
-    net.connect({ port: -1 });
+    api.connect({ port: -1 });
   } catch (err) {
     badPort = err;
   }
@@ -545,6 +546,118 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
       expect(nodeObservation.notRunning).to.include({ code: 'ERR_SERVER_NOT_RUNNING' });
       expect(nodeObservation.badPort).to.include({ code: 'ERR_SOCKET_BAD_PORT' });
     });
+  });
+});
+
+describe('green net used on its own (eventlet/green/net, nothing patched)', () => {
+  const socketPrototype = net.Socket.prototype as unknown as Record<string, unknown>;
+  const nodeMethods = { connect: socketPrototype.connect, write: socketPrototype.write, end: socketPrototype.end, listen: net.Server.prototype.listen };
+
+  /** A server that accepts and reads but never answers; counts what it received. */
+  async function silentServer(): Promise<{ server: net.Server; received: string[]; accepted: net.Socket[] }> {
+    const received: string[] = [];
+    const accepted: net.Socket[] = [];
+    const server = await listen(
+      net.createServer((socket) => {
+        accepted.push(socket);
+        socket.on('data', (data) => received.push(String(data)));
+      }),
+    );
+    return { server, received, accepted };
+  }
+
+  it("destroys a socket made by its connect() that a killed thread has a request in flight on, while Node's net.connect socket in the same place stays open", async () => {
+    const { server, received, accepted } = await silentServer();
+    const port = portOf(server);
+    const made: net.Socket[] = [];
+    const ask = (api: typeof net, payload: string) =>
+      spawn(async () => {
+        const socket = api.connect(port, '127.0.0.1');
+        made.push(socket);
+        socket.write(payload);
+        await never();
+      });
+    const green = ask(greenNet, 'green');
+    const plain = ask(net, 'plain');
+    try {
+      await waitFor('both requests to arrive', () => received.includes('green') && received.includes('plain'));
+      await Promise.all([green.kill(), plain.kill()]);
+      await sleep(0.02);
+      expect(made.map((socket) => socket.destroyed)).to.deep.equal([true, false]);
+      expect(nodeMethods.connect).to.equal(socketPrototype.connect);
+    } finally {
+      for (const socket of [...made, ...accepted]) socket.destroy();
+      server.close();
+    }
+  });
+
+  it('destroys a socket made by new Socket() (or a subclass) that a killed thread is connecting, and instanceof stays Node’s', async () => {
+    const { server, accepted } = await silentServer();
+    class Tagged extends greenNetModule.Socket {}
+    const sockets: net.Socket[] = [];
+    const thread = spawn(async () => {
+      for (const socket of [new greenNetModule.Socket(), new Tagged()]) {
+        sockets.push(socket);
+        socket.on('error', () => {});
+        socket.connect(portOf(server), '127.0.0.1');
+      }
+      await never();
+    });
+    try {
+      await sleep(0); // the thread has started; loopback connects complete on a later I/O turn
+      expect(sockets.map((socket) => socket.connecting)).to.deep.equal([true, true]);
+      await thread.kill();
+      expect(sockets.map((socket) => socket.destroyed)).to.deep.equal([true, true]);
+      expect(sockets[1]).to.be.instanceOf(Tagged).and.instanceOf(net.Socket).and.instanceOf(greenNetModule.Socket);
+      expect(new net.Socket()).to.be.instanceOf(greenNetModule.Socket).and.not.instanceOf(Tagged);
+      expect(greenNetModule.Socket.prototype).to.equal(net.Socket.prototype);
+      expect(greenNetModule.Stream).to.equal(greenNetModule.Socket);
+    } finally {
+      for (const socket of [...sockets, ...accepted]) socket.destroy();
+      server.close();
+    }
+  });
+
+  it('closes a server made by its createServer() that a killed thread listened on, with the connections it accepted', async () => {
+    const accepted: net.Socket[] = [];
+    let server: net.Server | undefined;
+    const thread = spawn(async () => {
+      server = greenNet.createServer((socket) => accepted.push(socket));
+      server.listen(0, '127.0.0.1');
+      await never();
+    });
+    await waitFor('the server to listen', () => server?.listening === true);
+    const client = net.connect(portOf(server!), '127.0.0.1');
+    client.on('error', () => {});
+    try {
+      await waitFor('the connection to be accepted', () => accepted.length === 1);
+      await thread.kill();
+      await waitFor('the client to see the close', () => client.destroyed || client.readableEnded, 1);
+      expect(server!.listening).to.equal(false);
+      expect(accepted[0]!.destroyed).to.equal(true);
+    } finally {
+      client.destroy();
+      server!.close();
+    }
+  });
+
+  it("has Node's keys on its default export, with the green functions and Node's settings and helpers", () => {
+    expect(Object.keys(greenNet)).to.deep.equal(Object.keys(net));
+    expect(greenNet.connect).to.equal(greenNetModule.connect).and.not.equal(net.connect);
+    expect(greenNet.isIP).to.equal(net.isIP);
+    expect(greenNet.connect.name).to.equal(net.connect.name);
+    expect(greenNet.connect.length).to.equal(net.connect.length);
+  });
+
+  it("behaves as Node's net outside green threads: events, callbacks, return values and errors", async () => {
+    const nodeObservation = await observeNet(net);
+    expect(await observeNet(greenNet)).to.deep.equal(nodeObservation);
+    expect(await spawn(() => observeNet(greenNet)).wait()).to.deep.equal(nodeObservation);
+  });
+
+  it("leaves Node's prototypes untouched", () => {
+    expect({ connect: socketPrototype.connect, write: socketPrototype.write, end: socketPrototype.end, listen: net.Server.prototype.listen }).to.deep.equal(nodeMethods);
+    expect(Object.prototype.hasOwnProperty.call(net.Socket.prototype, 'push')).to.equal(false);
   });
 });
 

@@ -13,6 +13,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
+import greenTls, * as greenTlsModule from '../lib/green/tls.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
 import { type Credentials, httpsGet, listen, LocalWebServer, makeCredentials, never, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
 
@@ -330,5 +331,38 @@ describe('green tls (monkeyPatch({ net, tls, timers }))', () => {
       expect(nodeObservation.checkServerIdentity).to.include({ message: 'refused by checkServerIdentity' });
       expect(nodeObservation.refused).to.include({ code: 'ECONNREFUSED', syscall: 'connect', port: 'PORT' });
     });
+  });
+});
+
+describe('green tls used on its own (eventlet/green/tls, nothing patched)', () => {
+  it("destroys a TLS socket made by its connect() that a killed thread is handshaking, while Node's tls.connect socket in the same place stays open", async () => {
+    const accepted: net.Socket[] = [];
+    const server = await listen(net.createServer((socket) => accepted.push(socket))); // never answers the handshake
+    const made: tls.TLSSocket[] = [];
+    const handshake = (api: typeof tls) =>
+      spawn(async () => {
+        const socket = api.connect({ port: portOf(server), host: '127.0.0.1', rejectUnauthorized: false });
+        socket.on('error', () => {});
+        made.push(socket);
+        await never();
+      });
+    const threads = [handshake(greenTls), handshake(tls)];
+    try {
+      await waitFor('both connections to be accepted', () => accepted.length === 2);
+      await Promise.all(threads.map((thread) => thread.kill()));
+      await sleep(0.02);
+      expect(made.map((socket) => socket.destroyed)).to.deep.equal([true, false]);
+      expect(made[0]).to.be.instanceOf(tls.TLSSocket).and.instanceOf(greenTlsModule.TLSSocket);
+    } finally {
+      for (const socket of [...made, ...accepted]) socket.destroy();
+      server.close();
+    }
+  });
+
+  it("has Node's keys on its default export; settings read and write Node's own", () => {
+    expect(Object.keys(greenTls)).to.deep.equal(Object.keys(tls));
+    expect(greenTls.connect).to.equal(greenTlsModule.connect).and.not.equal(tls.connect);
+    expect(greenTls.DEFAULT_MIN_VERSION).to.equal(tls.DEFAULT_MIN_VERSION);
+    expect(greenTls.rootCertificates).to.equal(tls.rootCertificates);
   });
 });

@@ -128,3 +128,65 @@ export function updateOriginal(target: object, key: PropertyKey, value: unknown)
   if (!onTarget || !applied?.original || !('value' in applied.original)) return;
   onTarget.set(key, { ...applied, original: { ...applied.original, value } });
 }
+
+/**
+ * A stand-in for Node's class `Native` whose instances, also those of subclasses and those made by
+ * calling it without `new`, are passed to `mark` when made. It is Node's class in every other way
+ * (a proxy: same prototype, statics and `instanceof`), so only the green module's own users get
+ * green instances.
+ * @example export const Socket = greenConstructor(net.Socket, markSocket);
+ */
+export function greenConstructor<C extends abstract new (...args: never[]) => object>(Native: C, mark: (instance: InstanceType<C>) => unknown): C {
+  return new Proxy(Native, {
+    construct(target, args, newTarget) {
+      const instance = Reflect.construct(target, args, newTarget) as InstanceType<C>;
+      mark(instance);
+      return instance;
+    },
+    apply(target, self, args) {
+      const instance = Reflect.apply(target as unknown as (...a: unknown[]) => InstanceType<C>, self, args);
+      mark(instance);
+      return instance;
+    },
+  });
+}
+
+/**
+ * A view of Node's module object `native` in which the keys of `overrides` read as the green
+ * values: every other property reads and writes through to Node's module (live settings such as
+ * `tls.DEFAULT_MIN_VERSION` stay shared), and the view lists the same keys as the module.
+ * Assigning an overridden key changes only the view.
+ * @example export default greenView(net, { connect, Socket });
+ */
+export function greenView<T extends object>(native: T, overrides: Record<string, unknown>): T {
+  const green = new Map<PropertyKey, unknown>(Object.entries(overrides));
+  return new Proxy(native, {
+    get: (target, key) => (green.has(key) ? green.get(key) : Reflect.get(target, key)),
+    set(target, key, value) {
+      if (!green.has(key)) return Reflect.set(target, key, value);
+      green.set(key, value);
+      return true;
+    },
+    getOwnPropertyDescriptor(target, key) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+      if (!descriptor || !green.has(key)) return descriptor;
+      return { value: green.get(key), writable: true, enumerable: descriptor.enumerable ?? true, configurable: true };
+    },
+  });
+}
+
+/**
+ * The builtin specifiers each green module stands for (without `node:`), and which property of
+ * the green module answers a subpath: `require('fs/promises')` is the green `fs`'s `promises`.
+ * @example GREEN_SPECIFIERS['dns/promises'] // { module: 'dns', property: 'promises' }
+ */
+export const GREEN_SPECIFIERS: Readonly<Record<string, { module: GreenModuleName; property?: 'promises' }>> = {
+  net: { module: 'net' },
+  tls: { module: 'tls' },
+  timers: { module: 'timers' },
+  'timers/promises': { module: 'timers', property: 'promises' },
+  dns: { module: 'dns' },
+  'dns/promises': { module: 'dns', property: 'promises' },
+  fs: { module: 'fs' },
+  'fs/promises': { module: 'fs', property: 'promises' },
+};

@@ -1,7 +1,6 @@
 /**
  * The green `net` module: Node's `net` with sockets and servers owned by the green thread that
- * uses them. The ownership lives in hooks on Node's own `net.Socket` and `net.Server` prototypes
- * (so it covers the sockets `http`, `https` and `fetch` make, and `instanceof` is untouched):
+ * uses them:
  *
  * - a socket that is **connecting** belongs to the thread that called `connect`;
  * - a socket with a **request in flight** (the thread wrote, no data has arrived since) belongs to
@@ -11,26 +10,35 @@
  *
  * When the owner is interrupted (killed, or its Timeout fires), what it owns is destroyed (closed,
  * for a server) with the interruption as the error. Outside green threads nothing changes.
+ *
+ * Two ways in. `monkeyPatch({ net: true })` installs the hooks on Node's own `net.Socket` and
+ * `net.Server` prototypes, so they cover every socket (those `http`, `https` and `fetch` make too).
+ * Used on its own (`eventlet/green/net`, or inside `importPatched`), the module's `connect`,
+ * `createConnection`, `Socket`, `Stream`, `Server` and `createServer` mark what they create, and the
+ * same hooks act on marked sockets and servers only (as own methods of the instance, which call the
+ * prototype's); Node's prototypes stay untouched. Either way `instanceof net.Socket` holds.
  * @example
  * import { monkeyPatch, withTimeout } from 'eventlet';
  * monkeyPatch({ net: true });
  * await withTimeout(0.2, () => fetch('http://localhost:8080/slow')); // the socket is destroyed
+ * @example
+ * import net from 'eventlet/green/net';
+ * await withTimeout(0.2, () => once(net.connect(8080, 'localhost').end('hi'), 'data')); // destroyed
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import net from 'node:net';
 import { hub, type Owned, type Scope } from '../hub.js';
-import { patchedModules, type Patch } from './greening.js';
+import { greenConstructor, greenFunction, greenView, patchedModules, type Patch } from './greening.js';
 
 export * from 'node:net';
 
-/** The green module as one object (the default export): Node's `net`; the green part is in hooks. */
-export default net;
-
 const kClaim = Symbol('eventlet.socketClaim');
 const kServerClaim = Symbol('eventlet.serverClaim');
+/** Marks a socket or server made by the green module itself: green whatever is patched. */
+const kGreen = Symbol('eventlet.green');
 
-type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; encrypted?: boolean; secureConnecting?: boolean };
-type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; closeAllConnections?: () => void };
+type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; [kGreen]?: true; encrypted?: boolean; secureConnecting?: boolean };
+type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; [kGreen]?: true; closeAllConnections?: () => void };
 
 const socketPrototype = net.Socket.prototype as ClaimedSocket;
 const serverPrototype = net.Server.prototype as ClaimedServer;
@@ -107,9 +115,9 @@ class ServerClaim implements Owned {
   }
 }
 
-/** True when sockets of this kind (TLS or plain) are green now. */
+/** True when the socket was made green, or sockets of its kind (TLS or plain) are patched. */
 function isGreen(socket: ClaimedSocket): boolean {
-  return patchedModules.has(socket.encrypted ? 'tls' : 'net');
+  return socket[kGreen] === true || patchedModules.has(socket.encrypted ? 'tls' : 'net');
 }
 
 /** Claims `socket` for the current green scope (moving a claim held by another scope). */
@@ -129,11 +137,6 @@ function claim(socket: ClaimedSocket, inFlight: boolean): void {
   if (inFlight) current.inFlight = true;
 }
 
-function connect(this: ClaimedSocket, ...args: unknown[]): net.Socket {
-  claim(this, false);
-  return (native.connect as (...a: unknown[]) => net.Socket).apply(this, args);
-}
-
 /**
  * True when a write on `socket` can be a request awaiting a reply: the socket can still receive
  * one. A write-only pipe (`process.stdout` piped) or a terminal never replies, so a green thread
@@ -143,39 +146,63 @@ function awaitsReply(socket: ClaimedSocket): boolean {
   return socket.readable && !(socket as { isTTY?: boolean }).isTTY;
 }
 
-function write(this: ClaimedSocket, ...args: unknown[]): boolean {
-  if (awaitsReply(this)) claim(this, true);
-  return (native.write as (...a: unknown[]) => boolean).apply(this, args);
-}
-
-function end(this: ClaimedSocket, ...args: unknown[]): net.Socket {
-  if (args.length > 0 && typeof args[0] !== 'function' && awaitsReply(this)) claim(this, true);
-  return (native.end as (...a: unknown[]) => net.Socket).apply(this, args);
-}
-
-function push(this: ClaimedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
-  const current = this[kClaim];
-  if (current && !this.connecting) current.release();
-  return native.push.call(this, chunk, encoding);
-}
+/** What each hook does before Node's method runs: claims, releases. */
+const before = {
+  connect(socket: ClaimedSocket): void {
+    claim(socket, false);
+  },
+  write(socket: ClaimedSocket): void {
+    if (awaitsReply(socket)) claim(socket, true);
+  },
+  end(socket: ClaimedSocket, args: unknown[]): void {
+    if (args.length > 0 && typeof args[0] !== 'function' && awaitsReply(socket)) claim(socket, true);
+  },
+  push(socket: ClaimedSocket): void {
+    const current = socket[kClaim];
+    if (current && !socket.connecting) current.release();
+  },
+  listen(server: ClaimedServer): void {
+    const scope = hub.ownerScope();
+    if (!scope || server[kServerClaim] || !(server[kGreen] === true || patchedModules.has(serverKind(server)))) return;
+    const serverClaim = new ServerClaim(server);
+    server[kServerClaim] = serverClaim;
+    scope.adopt(serverClaim);
+  },
+};
 
 /** A TLS server has `addContext`; its sockets are green when `tls` is patched. */
 function serverKind(server: net.Server): 'tls' | 'net' {
   return 'addContext' in server ? 'tls' : 'net';
 }
 
-function listen(this: ClaimedServer, ...args: unknown[]): net.Server {
-  const scope = hub.ownerScope();
-  if (scope && !this[kServerClaim] && patchedModules.has(serverKind(this))) {
-    const serverClaim = new ServerClaim(this);
-    this[kServerClaim] = serverClaim;
-    scope.adopt(serverClaim);
-  }
+function connectHook(this: ClaimedSocket, ...args: unknown[]): net.Socket {
+  before.connect(this);
+  return (native.connect as (...a: unknown[]) => net.Socket).apply(this, args);
+}
+
+function writeHook(this: ClaimedSocket, ...args: unknown[]): boolean {
+  before.write(this);
+  return (native.write as (...a: unknown[]) => boolean).apply(this, args);
+}
+
+function endHook(this: ClaimedSocket, ...args: unknown[]): net.Socket {
+  before.end(this, args);
+  return (native.end as (...a: unknown[]) => net.Socket).apply(this, args);
+}
+
+function pushHook(this: ClaimedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
+  before.push(this);
+  return native.push.call(this, chunk, encoding);
+}
+
+function listenHook(this: ClaimedServer, ...args: unknown[]): net.Server {
+  before.listen(this);
   return (native.listen as (...a: unknown[]) => net.Server).apply(this, args);
 }
 
 diagnosticsChannel.subscribe('net.server.socket', (message) => {
-  const socket = (message as { socket: net.Socket & { server?: ClaimedServer } }).socket;
+  const socket = (message as { socket: ClaimedSocket & { server?: ClaimedServer } }).socket;
+  if (socket.server?.[kGreen]) markSocket(socket);
   socket.server?.[kServerClaim]?.accepted(socket);
 });
 
@@ -184,12 +211,100 @@ diagnosticsChannel.subscribe('net.server.socket', (message) => {
  * socket is a `net.Socket`), each deciding per socket whether its module is patched.
  */
 export const socketHooks: Patch[] = [
-  { target: socketPrototype, key: 'connect', value: connect },
-  { target: socketPrototype, key: 'write', value: write },
-  { target: socketPrototype, key: 'end', value: end },
-  { target: socketPrototype, key: 'push', value: push },
-  { target: serverPrototype, key: 'listen', value: listen },
+  { target: socketPrototype, key: 'connect', value: connectHook },
+  { target: socketPrototype, key: 'write', value: writeHook },
+  { target: socketPrototype, key: 'end', value: endHook },
+  { target: socketPrototype, key: 'push', value: pushHook },
+  { target: serverPrototype, key: 'listen', value: listenHook },
 ];
 
 /** In-place replacements applied by `monkeyPatch({ net: true })`. */
 export const patches: Patch[] = socketHooks;
+
+/**
+ * Gives `target` the hooks of `hooks` as own, non-enumerable methods that run the hook's claim and
+ * then the method the instance's prototype chain has (a subclass's override, or Node's), so one
+ * object is green without touching any prototype.
+ */
+function ownHooks(target: object, hooks: Record<string, (this: never, ...args: unknown[]) => unknown>): void {
+  for (const [key, hook] of Object.entries(hooks)) {
+    Object.defineProperty(target, key, { value: hook, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+/** An own method that runs `run` on the instance, then the instance's inherited `key` method. */
+function chained(key: string, run: (self: never, args: unknown[]) => void) {
+  return function (this: object, ...args: unknown[]): unknown {
+    run(this as never, args);
+    return (Object.getPrototypeOf(this) as Record<string, (...a: unknown[]) => unknown>)[key]!.apply(this, args);
+  };
+}
+
+const ownSocketHooks = {
+  connect: chained('connect', before.connect),
+  write: chained('write', before.write),
+  end: chained('end', before.end),
+  push: chained('push', before.push),
+};
+
+const ownServerHooks = { listen: chained('listen', before.listen) };
+
+/**
+ * Makes one socket green on its own (whatever is patched): owned by the green thread that
+ * connects or writes on it. Returns the socket.
+ * @example markSocket(tls.connect(443, 'example.com'));
+ */
+export function markSocket<S extends net.Socket>(socket: S): S {
+  const marked = socket as S & ClaimedSocket;
+  if (marked[kGreen]) return socket;
+  marked[kGreen] = true;
+  ownHooks(marked, ownSocketHooks);
+  return socket;
+}
+
+/**
+ * Marks `socket`, which the caller has just asked to connect, and claims it for the current green
+ * scope as connecting (Node's `connect` functions call `socket.connect` before returning it).
+ * @example export const connect = connectedBy(net.connect);
+ */
+export function connectedBy<F extends (...args: never[]) => net.Socket>(native: F): F {
+  return greenFunction(native, function (this: unknown, ...args: Parameters<F>) {
+    const socket = markSocket(native.apply(this, args)) as ClaimedSocket;
+    claim(socket, false);
+    return socket;
+  } as F);
+}
+
+/**
+ * Makes one server green on its own: owned, with the connections it accepts, by the green thread
+ * that calls `listen`; its accepted sockets are green too. Returns the server.
+ * @example markServer(net.createServer(handler));
+ */
+export function markServer<S extends net.Server>(server: S): S {
+  const marked = server as S & ClaimedServer;
+  if (marked[kGreen]) return server;
+  marked[kGreen] = true;
+  ownHooks(marked, ownServerHooks);
+  return server;
+}
+
+/** `net.connect`, with the socket it returns green. */
+export const connect = connectedBy(net.connect);
+/** `net.createConnection`, with the socket it returns green. */
+export const createConnection = connectedBy(net.createConnection);
+/** `net.Socket`, whose instances (also of subclasses) are green; `instanceof` is Node's. */
+export const Socket = greenConstructor(net.Socket, markSocket);
+/** `net.Stream` (Node's alias of `Socket`): the green `Socket`. */
+export const Stream = Socket;
+/** `net.Server`, whose instances are green. */
+export const Server = greenConstructor(net.Server, markServer);
+/** `net.createServer`, with the server it returns green. */
+export const createServer = greenFunction(net.createServer, function (this: unknown, ...args: Parameters<typeof net.createServer>) {
+  return markServer(net.createServer.apply(this, args));
+} as typeof net.createServer);
+
+/**
+ * The green module as one object (the default export): a view of Node's `net` (reads and writes
+ * of settings reach Node's module) in which the functions and classes above are the green ones.
+ */
+export default greenView(net, { connect, createConnection, Socket, Stream, Server, createServer });

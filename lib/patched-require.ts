@@ -1,0 +1,183 @@
+/**
+ * The CommonJS half of `importPatched`: loads separate instances of CommonJS modules, each graph
+ * of them in a private cache of its own, with a `require` that gives the green modules for the
+ * builtins the graph patches. Node's `require.cache` is never read or written, so plain `require`
+ * calls elsewhere keep Node's instances (and Node's modules).
+ *
+ * A *world* is one set of green module names; every `importPatched` call with the same set shares
+ * the world's instances, as eventlet caches what `import_patched` returned.
+ */
+import fs from 'node:fs';
+import Module, { createRequire, isBuiltin } from 'node:module';
+import path from 'node:path';
+import greenDns from './green/dns.js';
+import greenFs from './green/fs.js';
+import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from './green/greening.js';
+import greenNet from './green/net.js';
+import greenTimers from './green/timers.js';
+import greenTls from './green/tls.js';
+
+/** The green modules' default exports (what `require` of them gives), by module name. */
+const GREEN_EXPORTS: Record<GreenModuleName, object> = { net: greenNet, tls: greenTls, timers: greenTimers, dns: greenDns, fs: greenFs };
+
+/** Node's internals of `Module` that this loader uses (public in practice, untyped). */
+interface ModuleInternals {
+  _resolveFilename(request: string, parent: Module | null, isMain: boolean): string;
+  _nodeModulePaths(directory: string): string[];
+  _extensions: Record<string, (module: Module, filename: string) => void>;
+}
+type CompilableModule = Module & { _compile(content: string, filename: string, format?: string): void };
+
+const internals = Module as unknown as ModuleInternals;
+const nodeRequire = createRequire(import.meta.url);
+
+/** One set of green modules and the CommonJS instances loaded under it. @example worldOf('net').cache.get(filename)?.exports */
+export class PatchedWorld {
+  /** The modules' instances, by file name. */
+  readonly cache = new Map<string, Module>();
+  /** Modules whose evaluation failed when an ES module imported them, by file name. */
+  readonly failures = new Map<string, unknown>();
+
+  constructor(
+    /** The world's name: its module names in canonical order, or `none`. */
+    readonly tag: string,
+    readonly modules: ReadonlySet<GreenModuleName>,
+  ) {}
+}
+
+const worlds = new Map<string, PatchedWorld>();
+
+/**
+ * The tag naming the world of `modules`: their names in canonical order joined by `.`, or `none`.
+ * @example worldTag(['dns', 'net']) // 'net.dns'
+ */
+export function worldTag(modules: Iterable<GreenModuleName>): string {
+  const set = new Set(modules);
+  return GREEN_MODULE_NAMES.filter((name) => set.has(name)).join('.') || 'none';
+}
+
+/**
+ * The world named `tag` (made on first use). Throws a `TypeError` for a tag that names no world.
+ * @example worldOf('net.dns').modules.has('dns') // true
+ */
+export function worldOf(tag: string): PatchedWorld {
+  let world = worlds.get(tag);
+  if (world) return world;
+  const names = tag === 'none' ? [] : tag.split('.');
+  if (!names.every((name) => (GREEN_MODULE_NAMES as readonly string[]).includes(name))) throw new TypeError(`importPatched: bad world tag ${JSON.stringify(tag)}`);
+  world = new PatchedWorld(tag, new Set(names as GreenModuleName[]));
+  worlds.set(tag, world);
+  return world;
+}
+
+/** The nearest package.json's `type` says `module` (Node's rule for `.js` files). */
+function inModulePackage(filename: string): boolean {
+  for (let dir = path.dirname(filename); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
+/** True when Node would load `filename` as an ES module (`.mjs`, or `.js` under `"type": "module"`). @example isModuleFile('/app/index.mjs') // true */
+export function isModuleFile(filename: string): boolean {
+  const ext = path.extname(filename);
+  if (ext === '.mjs') return true;
+  if (ext === '.cjs' || ext === '.json' || ext === '.node') return false;
+  return inModulePackage(filename);
+}
+
+/** The error for `require()` of an ES module inside a world: Node's code, so fallbacks to `import()` work. */
+function requireEsmError(filename: string, parent: Module | null): Error {
+  const from = parent?.filename ? ` from ${parent.filename}` : '';
+  const err = new Error(
+    `importPatched: require() of the ES module ${filename}${from} is not supported inside a patched graph; ` +
+      'import() it from an ES module of the graph, or use monkeyPatch()',
+  );
+  return Object.assign(err, { code: 'ERR_REQUIRE_ESM' });
+}
+
+/** `require` for code loaded in `world` as `parent`: green builtins, private instances of files. */
+function requireIn(world: PatchedWorld, parent: Module): (request: string) => unknown {
+  return function require(request: string): unknown {
+    if (typeof request !== 'string' || request === '') return Module.prototype.require.call(parent, request); // Node's own argument error
+    if (isBuiltin(request)) return builtin(world, request);
+    const filename = internals._resolveFilename(request, parent, false);
+    return loadFile(world, filename, parent).exports;
+  };
+}
+
+/** A builtin as `world` sees it: the green module when the world patches it, Node's otherwise. */
+function builtin(world: PatchedWorld, request: string): unknown {
+  const green = GREEN_SPECIFIERS[request.startsWith('node:') ? request.slice(5) : request];
+  if (!green || !world.modules.has(green.module)) return nodeRequire(request);
+  const exports = GREEN_EXPORTS[green.module];
+  return green.property ? (exports as Record<string, unknown>)[green.property] : exports;
+}
+
+function stripBOM(content: string): string {
+  return content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+}
+
+/**
+ * The instance of the CommonJS (or JSON) file `filename` in `world`, loaded and evaluated on first
+ * use. Native addons are Node's shared instance (they cannot be loaded twice); ES modules throw
+ * `ERR_REQUIRE_ESM` (they are reached by `import` only).
+ * @example loadFile(worldOf('net'), '/app/node_modules/lib/index.js', null).exports
+ */
+export function loadFile(world: PatchedWorld, filename: string, parent: Module | null): Module {
+  const cached = world.cache.get(filename);
+  if (cached) return cached;
+  const ext = path.extname(filename);
+  if (ext === '.node') return { exports: nodeRequire(filename) } as Module;
+  if (isModuleFile(filename)) throw requireEsmError(filename, parent);
+  const module = new Module(filename, parent ?? undefined) as CompilableModule;
+  module.filename = filename;
+  module.paths = internals._nodeModulePaths(path.dirname(filename));
+  Object.defineProperty(module, 'require', { value: requireIn(world, module), writable: true, configurable: true });
+  world.cache.set(filename, module);
+  try {
+    if (ext === '.json') internals._extensions['.json']!(module, filename);
+    else module._compile(stripBOM(fs.readFileSync(filename, 'utf8')), filename, 'commonjs');
+  } catch (err) {
+    world.cache.delete(filename);
+    throw err;
+  }
+  module.loaded = true;
+  return module;
+}
+
+/**
+ * Loads `filename` in the world `tag` for an ES module that imports it, ahead of that module's
+ * evaluation (its export names must be known when the graph links): returns the names, or none
+ * when evaluation failed (the failure is kept and thrown by {@link commonJSExports}).
+ * @example const names = preloadCommonJS('net.tls', '/app/node_modules/pg/lib/index.js');
+ */
+export function preloadCommonJS(tag: string, filename: string): string[] {
+  const world = worldOf(tag);
+  try {
+    const { exports } = loadFile(world, filename, null);
+    world.failures.delete(filename);
+    return exports !== null && (typeof exports === 'object' || typeof exports === 'function') ? Object.keys(exports).filter((key) => key !== 'default') : [];
+  } catch (err) {
+    world.failures.set(filename, err);
+    return [];
+  }
+}
+
+/**
+ * `module.exports` of `filename` in the world `tag` (loading it if needed), or the error its
+ * evaluation threw; what the ES module wrapper of a CommonJS module exports.
+ * @example export default commonJSExports('net', '/app/lib/helper.js');
+ */
+export function commonJSExports(tag: string, filename: string): unknown {
+  const world = worldOf(tag);
+  if (world.failures.has(filename)) throw world.failures.get(filename);
+  return loadFile(world, filename, null).exports;
+}
