@@ -10,12 +10,14 @@
 import fs from 'node:fs';
 import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
+import { TAG } from '../loader/hooks.js';
 import greenDns from './green/dns.js';
 import greenFs from './green/fs.js';
 import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from './green/greening.js';
 import greenNet from './green/net.js';
 import greenTimers from './green/timers.js';
 import greenTls from './green/tls.js';
+import { moduleView } from './patched-module.js';
 
 /** The green modules' default exports (what `require` of them gives), by module name. */
 const GREEN_EXPORTS: Record<GreenModuleName, object> = { net: greenNet, tls: greenTls, timers: greenTimers, dns: greenDns, fs: greenFs };
@@ -93,11 +95,18 @@ export function isModuleFile(filename: string): boolean {
   return inModulePackage(filename);
 }
 
-/** The error for `require()` of an ES module inside a world: Node's code, so fallbacks to `import()` work. */
+/** `module.registerHooks` exists: module hooks run in this thread, for `require()` of ES modules too. */
+const IN_THREAD_HOOKS = typeof (Module as unknown as { registerHooks?: unknown }).registerHooks === 'function';
+
+/**
+ * The error for `require()` of an ES module inside a world where Node cannot give it the world's
+ * modules (no `module.registerHooks`): Node's code, so fallbacks to `import()` work.
+ */
 function requireEsmError(filename: string, parent: Module | null): Error {
   const from = parent?.filename ? ` from ${parent.filename}` : '';
   const err = new Error(
-    `importPatched: require() of the ES module ${filename}${from} is not supported inside a patched graph; ` +
+    `importPatched: require() of the ES module ${filename}${from} inside a patched graph needs module.registerHooks ` +
+      `(Node >= 22.15 or 23.5; this is Node ${process.version}), which would give it the green modules; ` +
       'import() it from an ES module of the graph, or use monkeyPatch()',
   );
   return Object.assign(err, { code: 'ERR_REQUIRE_ESM' });
@@ -113,8 +122,9 @@ function requireIn(world: PatchedWorld, parent: Module): (request: string) => un
   };
 }
 
-/** A builtin as `world` sees it: the green module when the world patches it, Node's otherwise. */
+/** A builtin as `world` sees it: the green module when the world patches it, the world's view of `module`, Node's otherwise. */
 function builtin(world: PatchedWorld, request: string): unknown {
+  if (request === 'module' || request === 'node:module') return moduleView(world.tag);
   const green = GREEN_SPECIFIERS[request.startsWith('node:') ? request.slice(5) : request];
   if (!green || !world.modules.has(green.module)) return nodeRequire(request);
   const exports = GREEN_EXPORTS[green.module];
@@ -125,10 +135,48 @@ function stripBOM(content: string): string {
   return content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
 }
 
+/** A module object for `filename` (its `id` and `filename` are `id`) whose `require` loads in `world`. */
+function worldModule(world: PatchedWorld, filename: string, parent: Module | null, id = filename): CompilableModule {
+  const module = new Module(id, parent ?? undefined) as CompilableModule;
+  module.filename = id;
+  module.paths = internals._nodeModulePaths(path.dirname(filename));
+  Object.defineProperty(module, 'require', { value: requireIn(world, module), writable: true, configurable: true });
+  return module;
+}
+
 /**
- * The instance of the CommonJS (or JSON) file `filename` in `world`, loaded and evaluated on first
- * use. Native addons are Node's shared instance (they cannot be loaded twice); ES modules throw
- * `ERR_REQUIRE_ESM` (they are reached by `import` only).
+ * Evaluates `module` (cached in `world` under `filename` meanwhile, for cycles) with `evaluate`;
+ * forgets it when that throws.
+ */
+function evaluateIn(world: PatchedWorld, filename: string, module: Module, evaluate: () => void): Module {
+  world.cache.set(filename, module);
+  try {
+    evaluate();
+  } catch (err) {
+    world.cache.delete(filename);
+    throw err;
+  }
+  module.loaded = true;
+  return module;
+}
+
+/**
+ * The instance of the ES module `filename` in `world` that `require()` gives, as Node's `require(esm)`
+ * makes it, but under a file name carrying the world's tag (`/lib/a.js?eventlet-patched=net`): Node
+ * keys such modules by file path, so this one is separate from Node's, and the module hooks see the
+ * tag in what it imports. Needs the hooks in this thread (`module.registerHooks`).
+ */
+function loadModuleFile(world: PatchedWorld, filename: string, parent: Module | null): Module {
+  if (!IN_THREAD_HOOKS) throw requireEsmError(filename, parent);
+  const id = `${filename}?${TAG}=${world.tag}`;
+  const module = worldModule(world, filename, parent, id);
+  return evaluateIn(world, filename, module, () => module._compile(stripBOM(fs.readFileSync(filename, 'utf8')), id, 'module'));
+}
+
+/**
+ * The instance of the file `filename` in `world`, loaded and evaluated on first use: CommonJS and
+ * JSON by this loader, ES modules as `require()` of them gives (where Node allows; see
+ * {@link loadModuleFile}). Native addons are Node's shared instance (they cannot be loaded twice).
  * @example loadFile(worldOf('net'), '/app/node_modules/lib/index.js', null).exports
  */
 export function loadFile(world: PatchedWorld, filename: string, parent: Module | null): Module {
@@ -136,21 +184,26 @@ export function loadFile(world: PatchedWorld, filename: string, parent: Module |
   if (cached) return cached;
   const ext = path.extname(filename);
   if (ext === '.node') return { exports: nodeRequire(filename) } as Module;
-  if (isModuleFile(filename)) throw requireEsmError(filename, parent);
-  const module = new Module(filename, parent ?? undefined) as CompilableModule;
-  module.filename = filename;
-  module.paths = internals._nodeModulePaths(path.dirname(filename));
-  Object.defineProperty(module, 'require', { value: requireIn(world, module), writable: true, configurable: true });
-  world.cache.set(filename, module);
-  try {
+  if (isModuleFile(filename)) return loadModuleFile(world, filename, parent);
+  const module = worldModule(world, filename, parent);
+  return evaluateIn(world, filename, module, () => {
     if (ext === '.json') internals._extensions['.json']!(module, filename);
     else module._compile(stripBOM(fs.readFileSync(filename, 'utf8')), filename, 'commonjs');
-  } catch (err) {
-    world.cache.delete(filename);
-    throw err;
-  }
-  module.loaded = true;
-  return module;
+  });
+}
+
+/**
+ * A `require` function for the file `filename` in `world`, as `createRequire(filename)` makes one
+ * for Node's loader: it loads in the world; `resolve`, `cache`, `extensions` and `main` are Node's.
+ * @example requireFor(worldOf('net'), '/app/lib/index.js')('./helper.cjs')
+ */
+export function requireFor(world: PatchedWorld, filename: string): NodeJS.Require {
+  const load = requireIn(world, worldModule(world, filename, null));
+  const nodes = createRequire(filename);
+  const require = function require(id: string): unknown {
+    return load(id);
+  };
+  return Object.assign(require, { resolve: nodes.resolve, cache: nodes.cache, extensions: nodes.extensions, main: nodes.main }) as NodeJS.Require;
 }
 
 /**

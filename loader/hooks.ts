@@ -10,7 +10,12 @@
  *   URL is a separate instance, and what a tagged module imports is tagged in turn (relative and
  *   bare files alike), except eventlet's own files, which stay shared (one hub).
  * - Inside a tagged module `net`/`node:net` (and `fs/promises`, …) resolve to the green modules of
- *   its world; every other builtin stays Node's.
+ *   its world, and `module`/`node:module` to a view of Node's whose `createRequire` gives the
+ *   world's private CommonJS loader (`lib/patched-module.ts`); every other builtin stays Node's.
+ * - An ES module that a CommonJS module of a world `require()`s (see `lib/patched-require.ts`) has
+ *   the tag in its file name instead (`/lib/a.js?eventlet-patched=net` as a path, so its URL ends
+ *   in `a.js%3Feventlet-patched=net`), since `require()` keys ES modules by file path: what it
+ *   imports is tagged as usual.
  * - A tagged CommonJS module is loaded by the private CommonJS loader (`lib/patched-require.ts`)
  *   and seen through a generated ES module re-exporting its `module.exports`.
  */
@@ -25,10 +30,15 @@ export const TAG = 'eventlet-patched';
 export const ENTRY_SCHEME = 'eventlet-patched:';
 /** The scheme of the generated subpath modules (`fs/promises` of the green `fs`). */
 const SUBPATH_SCHEME = 'eventlet-green:';
+/** The scheme of the generated `module` views, one per world (`eventlet-module:net.tls`). */
+const MODULE_VIEW_SCHEME = 'eventlet-module:';
+/** The tag in the path of an ES module loaded by `require()` (see {@link tagOf}). */
+const PATH_TAG = new RegExp(`%3F${TAG}=([^/?#]*)$`);
 /** eventlet's own compiled files: never tagged. */
 const OWN_ROOT = new URL('../', import.meta.url).href;
 const greenFileURL = (name: string): string => new URL(`../lib/green/${name}.js`, import.meta.url).href;
 const PATCHED_REQUIRE_URL = new URL('../lib/patched-require.js', import.meta.url).href;
+const PATCHED_MODULE_URL = new URL('../lib/patched-module.js', import.meta.url).href;
 const nodeRequire = createRequire(import.meta.url);
 
 /** What `importPatched` asks for, carried in an entry specifier. */
@@ -80,13 +90,17 @@ function then<T, U>(value: Maybe<T>, fn: (value: T) => Maybe<U>): Maybe<U> {
 }
 
 /**
- * The world a module URL is tagged with, or `null`.
- * @example tagOf('file:///app/lib.js?eventlet-patched=net') // 'net'
+ * The world a module URL is tagged with (in its query, or at the end of its path for an ES module
+ * loaded by `require()`), or `null`.
+ * @example
+ * tagOf('file:///app/lib.js?eventlet-patched=net') // 'net'
+ * tagOf('file:///app/lib.js%3Feventlet-patched=net') // 'net'
  */
 export function tagOf(url: string | undefined): string | null {
   if (!url || !url.includes(TAG)) return null;
   try {
-    return new URL(url).searchParams.get(TAG);
+    const parsed = new URL(url);
+    return parsed.searchParams.get(TAG) ?? PATH_TAG.exec(parsed.pathname)?.[1] ?? null;
   } catch {
     return null;
   }
@@ -100,10 +114,11 @@ function tagged(result: ResolveResult, tag: string): ResolveResult {
   return { ...result, url: url.href };
 }
 
-/** Where a builtin resolves inside the world `tag`: a green module, or `null` for Node's. */
+/** Where a builtin resolves inside the world `tag`: a green module, the world's `module` view, or `null` for Node's. */
 function greenURL(specifier: string, tag: string): string | null {
   if (!isBuiltin(specifier)) return null;
   const bare = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
+  if (bare === 'module') return MODULE_VIEW_SCHEME + tag;
   const green = GREEN_SPECIFIERS[bare];
   if (!green || (tag !== green.module && !tag.split('.').includes(green.module))) return null;
   return green.property ? SUBPATH_SCHEME + bare : greenFileURL(green.module);
@@ -121,6 +136,12 @@ function subpathSource(bare: string): string {
   const { module, property } = GREEN_SPECIFIERS[bare]!;
   const names = Object.keys(nodeRequire(bare) as object).filter((name) => name !== 'default');
   return `import green from ${JSON.stringify(greenFileURL(module))};\nconst m = green.${property!};\nexport default m;\n${reexports(names)}`;
+}
+
+/** The world `tag`'s view of `module` as an ES module with the names of Node's. */
+function moduleViewSource(tag: string): string {
+  const names = Object.keys(nodeRequire('node:module') as object).filter((name) => name !== 'default');
+  return `import { moduleView } from ${JSON.stringify(PATCHED_MODULE_URL)};\nconst m = moduleView(${JSON.stringify(tag)});\nexport default m;\n${reexports(names)}`;
 }
 
 /** The ES module face of a CommonJS module of the world `tag`: default and named exports. */
@@ -151,6 +172,7 @@ export function createHooks(preload: Preload): PatchHooks {
     },
     load(url, context, nextLoad) {
       if (url.startsWith(SUBPATH_SCHEME)) return { format: 'module', source: subpathSource(url.slice(SUBPATH_SCHEME.length)), shortCircuit: true };
+      if (url.startsWith(MODULE_VIEW_SCHEME)) return { format: 'module', source: moduleViewSource(url.slice(MODULE_VIEW_SCHEME.length)), shortCircuit: true };
       const tag = tagOf(url);
       if (tag === null) return nextLoad(url, context);
       return then(nextLoad(url, context), (result) => {

@@ -7,11 +7,14 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { importPatched, import_patched } from '../lib/index.js';
 import { bad, errorFrom } from './support.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+/** Node runs module hooks in-thread, for require() of ES modules too (Node >= 22.15 / 23.5). */
+const inThreadHooks = typeof (module as unknown as { registerHooks?: unknown }).registerHooks === 'function';
 
 /** Runs a fixture script under this Node; returns its JSON report and its stderr. */
 function runFixture(script: string, ...args: string[]): { report: Record<string, any>; stderr: string } {
@@ -69,7 +72,7 @@ describe('importPatched', () => {
 
     it("leaves nothing in Node's require.cache, and later plain require and import get Node's modules in Node's own instances", () => {
       expect(report.sharedCacheAfterPatched).to.equal(0);
-      expect(report.plain).to.deep.equal({ cjsNet: true, cjsIsSeparate: true, esmUrl: './patched-esm-lib/index.js', esmNet: true, esmDns: true });
+      expect(report.plain).to.deep.equal({ cjsNet: true, cjsIsSeparate: true, esmUrl: './patched-esm-lib/index.js', esmNet: true, esmDns: true, esmRequire: true, requireOfEsm: true });
     });
 
     it("rejects a module that cannot be found with Node's own not-found error, as import() from the parent URL would", () => {
@@ -79,9 +82,30 @@ describe('importPatched', () => {
       expect(report.notFound.patchedPackage).to.equal('ERR_MODULE_NOT_FOUND');
     });
 
-    it('rejects require() of an ES module inside the patched graph with ERR_REQUIRE_ESM naming both files, rather than sharing Node’s instance', () => {
-      expect(report.requireOfEsm.code).to.equal('ERR_REQUIRE_ESM');
-      expect(report.requireOfEsm.message).to.contain('patched-esm-lib/helper.js').and.contain('patched-cjs-lib/needs-esm.js');
+    it("gives an ES module that calls createRequire(import.meta.url), from module's named or default export, the green builtins and the graph's own instance of the CommonJS file it requires", () => {
+      expect(report.esmRequire).to.deep.equal({ net: true, defaultNet: true, helperNet: true, helperTls: true, helperCreatedNet: true, helperPath: './patched-esm-require-lib/helper.cjs' });
+    });
+
+    (inThreadHooks ? it : it.skip)('require() of an ES module inside the graph gives a separate instance of it, tagged with the world, that imports the green net and the graph’s CommonJS files (Node with module.registerHooks)', () => {
+      expect(report.inThreadHooks).to.equal(true);
+      expect(report.requireOfEsm).to.deep.equal({
+        url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs',
+        net: true,
+        cjsHelperShared: true,
+        sameInstanceAgain: true,
+      });
+      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true });
+    });
+
+    (inThreadHooks ? it.skip : it)('require() of an ES module inside the graph throws ERR_REQUIRE_ESM naming both files and module.registerHooks, rather than sharing Node’s instance (Node without module.registerHooks)', () => {
+      expect(report.inThreadHooks).to.equal(false);
+      for (const [error, parent, child] of [
+        [report.requireOfEsm, 'patched-esm-require-lib/index.js', 'patched-esm-require-lib/esm-helper.js'],
+        [report.cjsRequiringEsm, 'patched-cjs-lib/needs-esm.js', 'patched-esm-lib/helper.js'],
+      ]) {
+        expect(error.code).to.equal('ERR_REQUIRE_ESM');
+        expect(error.message).to.contain(`ES module ${fixtures}${child} from ${fixtures}${parent}`).and.contain(`needs module.registerHooks (Node >= 22.15 or 23.5; this is Node ${process.version})`);
+      }
     });
 
     it('is exported as import_patched too (the same function)', () => {
