@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
+import vm from 'node:vm';
 import { TAG } from '../loader/hooks.js';
 import greenDns from './green/dns.js';
 import greenFs from './green/fs.js';
@@ -72,27 +73,49 @@ export function worldOf(tag: string): PatchedWorld {
   return world;
 }
 
-/** The nearest package.json's `type` says `module` (Node's rule for `.js` files). */
-function inModulePackage(filename: string): boolean {
+/** The `type` field of the nearest package.json (Node's rule for `.js` files), or `undefined`. */
+function packageType(filename: string): unknown {
   for (let dir = path.dirname(filename); ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {
       try {
-        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type;
       } catch {
-        return false;
+        return undefined;
       }
     }
-    if (path.dirname(dir) === dir) return false;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 
-/** True when Node would load `filename` as an ES module (`.mjs`, or `.js` under `"type": "module"`). @example isModuleFile('/app/index.mjs') // true */
-export function isModuleFile(filename: string): boolean {
+/**
+ * How Node would load `filename` by its name: `module` (`.mjs`, or `.js` under `"type": "module"`),
+ * `commonjs`, or `detect` (`.js` with no `type`: CommonJS unless its syntax is only an ES module's).
+ * @example fileFormat('/app/index.mjs') // 'module'
+ */
+export function fileFormat(filename: string): 'module' | 'commonjs' | 'detect' {
   const ext = path.extname(filename);
-  if (ext === '.mjs') return true;
-  if (ext === '.cjs' || ext === '.json' || ext === '.node') return false;
-  return inModulePackage(filename);
+  if (ext === '.mjs') return 'module';
+  if (ext !== '.js') return 'commonjs';
+  const type = packageType(filename);
+  return type === 'module' ? 'module' : type === 'commonjs' ? 'commonjs' : 'detect';
+}
+
+/** The syntax errors that ES module syntax causes in a CommonJS module (those Node's detection retries as ES module). */
+const ESM_ONLY_SYNTAX = ['Cannot use import statement outside a module', "Unexpected token 'export'", "Cannot use 'import.meta' outside a module"];
+
+/**
+ * `source` has syntax only an ES module may have (as Node's detection decides for a `.js` file with
+ * no package `type`): it mentions `import` or `export`, and does not compile as CommonJS for that.
+ */
+function hasModuleSyntax(source: string): boolean {
+  if (!/\b(?:import|export)\b/.test(source)) return false;
+  try {
+    new vm.Script(Module.wrap(source));
+    return false;
+  } catch (err) {
+    return err instanceof SyntaxError && ESM_ONLY_SYNTAX.includes(err.message);
+  }
 }
 
 /** `module.registerHooks` exists: module hooks run in this thread, for `require()` of ES modules too. */
@@ -166,11 +189,11 @@ function evaluateIn(world: PatchedWorld, filename: string, module: Module, evalu
  * keys such modules by file path, so this one is separate from Node's, and the module hooks see the
  * tag in what it imports. Needs the hooks in this thread (`module.registerHooks`).
  */
-function loadModuleFile(world: PatchedWorld, filename: string, parent: Module | null): Module {
+function loadModuleFile(world: PatchedWorld, filename: string, source: string, parent: Module | null): Module {
   if (!IN_THREAD_HOOKS) throw requireEsmError(filename, parent);
   const id = `${filename}?${TAG}=${world.tag}`;
   const module = worldModule(world, filename, parent, id);
-  return evaluateIn(world, filename, module, () => module._compile(stripBOM(fs.readFileSync(filename, 'utf8')), id, 'module'));
+  return evaluateIn(world, filename, module, () => module._compile(source, id, 'module'));
 }
 
 /**
@@ -184,12 +207,15 @@ export function loadFile(world: PatchedWorld, filename: string, parent: Module |
   if (cached) return cached;
   const ext = path.extname(filename);
   if (ext === '.node') return { exports: nodeRequire(filename) } as Module;
-  if (isModuleFile(filename)) return loadModuleFile(world, filename, parent);
+  if (ext === '.json') {
+    const module = worldModule(world, filename, parent);
+    return evaluateIn(world, filename, module, () => internals._extensions['.json']!(module, filename));
+  }
+  const format = fileFormat(filename);
+  const source = stripBOM(fs.readFileSync(filename, 'utf8'));
+  if (format === 'module' || (format === 'detect' && hasModuleSyntax(source))) return loadModuleFile(world, filename, source, parent);
   const module = worldModule(world, filename, parent);
-  return evaluateIn(world, filename, module, () => {
-    if (ext === '.json') internals._extensions['.json']!(module, filename);
-    else module._compile(stripBOM(fs.readFileSync(filename, 'utf8')), filename, 'commonjs');
-  });
+  return evaluateIn(world, filename, module, () => module._compile(source, filename, 'commonjs'));
 }
 
 /**

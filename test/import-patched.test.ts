@@ -86,7 +86,7 @@ describe('importPatched', () => {
       expect(report.esmRequire).to.deep.equal({ net: true, defaultNet: true, helperNet: true, helperTls: true, helperCreatedNet: true, helperPath: './patched-esm-require-lib/helper.cjs' });
     });
 
-    (inThreadHooks ? it : it.skip)('require() of an ES module inside the graph gives a separate instance of it, tagged with the world, that imports the green net and the graph’s CommonJS files (Node with module.registerHooks)', () => {
+    (inThreadHooks ? it : it.skip)('require() of an ES module inside the graph (by its package type, or detected by its syntax) gives a separate instance of it, tagged with the world, that imports the green net and the graph’s CommonJS files (Node with module.registerHooks)', () => {
       expect(report.inThreadHooks).to.equal(true);
       expect(report.requireOfEsm).to.deep.equal({
         url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs',
@@ -94,7 +94,7 @@ describe('importPatched', () => {
         cjsHelperShared: true,
         sameInstanceAgain: true,
       });
-      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true });
+      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true, detectedNet: true, detectedUrl: './patched-cjs-lib/detected-esm.js%3Feventlet-patched=net.tls.timers.dns.fs' });
     });
 
     (inThreadHooks ? it.skip : it)('require() of an ES module inside the graph throws ERR_REQUIRE_ESM naming both files and module.registerHooks, rather than sharing Node’s instance (Node without module.registerHooks)', () => {
