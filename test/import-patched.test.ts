@@ -114,8 +114,9 @@ describe('importPatched', () => {
     });
   });
 
-  for (const kind of ['cjs', 'esm']) {
-    describe(`a killed thread and the ${kind === 'cjs' ? 'CommonJS' : 'ES module'} library's socket`, () => {
+  const libraries = { cjs: 'the CommonJS library', esm: 'the ES module library', 'required-esm': 'an ES module that a CommonJS file require()s (Node with module.registerHooks)' };
+  for (const [kind, library] of Object.entries(libraries)) {
+    (kind !== 'required-esm' || inThreadHooks ? describe : describe.skip)(`a killed thread and the socket of ${library}`, () => {
       let report: Record<string, any>;
       before(function () {
         this.timeout(30000);
