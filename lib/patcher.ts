@@ -186,8 +186,10 @@ function absoluteURL(where: string, value: unknown): string {
 /**
  * Imports a separate instance of a module (CommonJS or ES module) and of the non-builtin modules
  * it loads, in which `net`, `tls`, `timers`, `dns` and `fs` (or those named in `modules`) are the
- * green modules, for `require` and `import` alike; the rest of the process, and later plain
- * imports of the same module, keep Node's. `specifier` resolves from `parentURL` (default: the
+ * green modules, for `require` and `import` alike (and for a `require` made with `createRequire`
+ * from `module`; `require()` of an ES module inside the graph needs `module.registerHooks`, Node
+ * >= 22.15 or 23.5, and is an `ERR_REQUIRE_ESM` naming the limit without it); the rest of the
+ * process, and later plain imports of the same module, keep Node's. `specifier` resolves from `parentURL` (default: the
  * working directory) as `import()` there would; a module that cannot be found rejects with Node's
  * own error. Resolves with the module namespace (for CommonJS, `default` is `module.exports`).
  * Calls with the same specifier, parent and modules share one instance.
