@@ -33,3 +33,10 @@ export { monkeyPatch, unpatch, isMonkeyPatched, original, type MonkeyPatchOption
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;
+
+export { connect, listen, wrapSsl, serve, StopServe, type ServeHandler, type WrapSslOptions } from './convenience.js';
+export { GreenSocket, SocketTimeout, BlockingIOError, type Address, type SocketAddress, type Family } from './green/greenio.js';
+import { wrapSsl } from './convenience.js';
+
+/** eventlet's `wrap_ssl`: the same function as {@link wrapSsl}. */
+export const wrap_ssl = wrapSsl;
