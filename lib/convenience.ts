@@ -67,7 +67,7 @@ export function listen(addr: Address, family?: Family, backlog = 50, reuseAddr =
   const target = parseAddress('listen', 'addr', addr);
   const fam = parseFamily('listen', family);
   checkFamily('listen', target, fam);
-  const queue = requireCount('listen', 'backlog', backlog);
+  const queue = Math.max(1, requireCount('listen', 'backlog', backlog)); // Node reads 0 as "its default" (511)
   requireBoolean('listen', 'reuseAddr', reuseAddr);
   if (reusePort !== undefined && reusePort !== null) requireBoolean('listen', 'reusePort', reusePort);
   if (target.kind === 'unix') {
