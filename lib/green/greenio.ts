@@ -33,7 +33,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { hub, type Cleanup, type Point } from '../hub.js';
+import { hub, type Cleanup, type Point, type Scope } from '../hub.js';
 import { describe } from '../validate.js';
 import { Claim } from './fs-claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
@@ -62,6 +62,7 @@ export interface ConnectOptions {
 /** Bytes the socket buffers for a reader that is not waiting before it stops reading from the peer. */
 const READ_HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+const DONE: Promise<void> = Promise.resolve();
 type Data = string | Uint8Array;
 
 /** Where a caller (serve) keeps the point an operation is parked at, to fail it from outside. */
@@ -187,6 +188,9 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     const failure = this.readBusy('GreenSocket.recv');
     if (failure !== null) return Promise.reject(failure);
     this.readSize = size;
+    // Data already here: no wait, so no cooperative point (as eventlet's recv, which only
+    // trampolines when the read would block) — unless the thread was abandoned.
+    if (this.buffered > 0 && !abandoned()) return Promise.resolve(this.take(size));
     return hub.park('socket recv', armRead, this);
   }
 
@@ -323,6 +327,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     const checked = checkData('GreenSocket.sendall', data);
     const failure = this.writeBusy('GreenSocket.sendall');
     if (failure !== null) return Promise.reject(failure);
+    // Room in the write buffer: written at once, no wait, so no cooperative point (as eventlet's
+    // sendall, which only trampolines when the send would block) — unless the thread was abandoned.
+    if (this.writeFailure('GreenSocket.sendall') === null && !this.stream!.writableNeedDrain && !abandoned()) {
+      if (this.stream!.write(checked) || this.timeoutSeconds === 0) return DONE;
+      return hub.park('socket sendall', armDrain, this) as Promise<void>;
+    }
     this.writeData = checked;
     return hub.park('socket sendall', armSendall, this) as Promise<void>;
   }
@@ -349,6 +359,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     const stream = this.stream!;
     if (this.timeoutSeconds === 0 && stream.writableNeedDrain) return point.fail(new BlockingIOError('GreenSocket.sendall'));
     if (stream.write(data) || this.timeoutSeconds === 0) return point.wake(undefined);
+    return this.waitDrain(point, 'GreenSocket.sendall');
+  }
+
+  /** @internal The arm of a sendall point whose data is written: waits for the drain. */
+  armDrain(point: Point<unknown>): Cleanup | void {
+    if (!this.stream!.writableNeedDrain) return point.wake(undefined);
     return this.waitDrain(point, 'GreenSocket.sendall');
   }
 
@@ -745,6 +761,16 @@ function armRead(point: Point<Buffer>, sock: AnySocket): Cleanup | void {
 
 function armSendall(point: Point<unknown>, sock: AnySocket): Cleanup | void {
   return sock.armSendall(point);
+}
+
+function armDrain(point: Point<unknown>, sock: AnySocket): Cleanup | void {
+  return sock.armDrain(point);
+}
+
+/** True when the current green thread was abandoned: it may do no further green I/O. */
+function abandoned(): boolean {
+  for (let scope: Scope | null = hub.currentScope(); scope !== null; scope = scope.parent) if (scope.poisoned) return true;
+  return false;
 }
 
 function armSend(point: Point<unknown>, sock: AnySocket): Cleanup | void {
