@@ -220,7 +220,10 @@ export class StopServe extends Error {
   }
 }
 
-/** A `serve` handler: called with the connection and the peer's address in its own green thread. */
+/**
+ * A `serve` handler: called with the connection and the peer's address in its own green thread.
+ * @example const echo: ServeHandler = async (client) => client.sendall(await client.recv(4096));
+ */
 export type ServeHandler = (client: GreenSocket<net.Socket>, addr: SocketAddress) => unknown;
 
 /** The accept loop's state, shared with its handler threads. */

@@ -211,6 +211,26 @@ describe('network convenience', function () {
       listener.close();
     });
 
+    it('stops accepting when the serving thread is killed; handlers already running go on', async function () {
+      const listener = await listen(['127.0.0.1', 0]);
+      const server = spawn(serve, listener, async (client) => {
+        await client.sendall(await client.recv(10));
+      });
+      const running = await connect(['127.0.0.1', portOf(listener)]);
+      await waitFor('the handler to start', () => server.state === 'parked');
+      await sleep(0.02);
+      await server.kill();
+      expect(await rejectionOf(server.wait())).to.be.instanceOf(GreenletExit);
+      await running.sendall('still');
+      expect(String(await running.recv(10))).to.equal('still');
+      const late = await connect(['127.0.0.1', portOf(listener)]); // the kernel queues it; nobody accepts
+      late.settimeout(0.1);
+      expect(await rejectionOf(late.recv(10))).to.have.property('code', 'ETIMEDOUT');
+      const [accepted] = await listener.accept(); // the listener itself is still usable
+      expect(accepted.getpeername()).to.deep.equal(late.getsockname());
+      for (const sock of [running, late, accepted, listener]) sock.close();
+    });
+
     it('blocks the caller: withTimeout(0.05, serve, ...) gives the timeout value', async function () {
       const listener = await listen(['127.0.0.1', 0]);
       const start = performance.now();

@@ -65,7 +65,10 @@ const EMPTY = Buffer.alloc(0);
 const DONE: Promise<void> = Promise.resolve();
 type Data = string | Uint8Array;
 
-/** Where a caller (serve) keeps the point an operation is parked at, to fail it from outside. */
+/**
+ * @internal Where a caller (serve) keeps the point an operation is parked at, to fail it from outside.
+ * @example const slot: PointSlot = { point: null }; await listener.acceptInto(slot);
+ */
 export interface PointSlot {
   point: Point<unknown> | null;
 }
@@ -835,6 +838,7 @@ function connectRequest(where: string, address: unknown, options: unknown): { ta
 /**
  * @internal Validates `connect`'s arguments the way {@link GreenSocket.connect} does (for the
  * convenience function, which checks before it makes a socket).
+ * @example checkConnect('connect', ['localhost', 80], {}); // throws on bad input
  */
 export function checkConnect(where: string, address: unknown, options: ConnectOptions): void {
   connectRequest(where, address, options);
