@@ -372,6 +372,24 @@ describe('GreenSocket', function () {
       }
     });
 
+    it('close() destroys a socket whose peer reads nothing after closeLingerSeconds', async function () {
+      const p = await pair();
+      const saved = GreenSocket.closeLingerSeconds;
+      GreenSocket.closeLingerSeconds = 0.2;
+      try {
+        p.client.settimeout(0);
+        await p.client.sendall(Buffer.alloc(16 * 1024 * 1024)); // more than the kernel buffers take
+        const start = performance.now();
+        p.client.close();
+        expect(p.client.socket.destroyed).to.equal(false);
+        await once(p.client.socket, 'close');
+        expect(since(start)).to.be.within(0.15, 2);
+      } finally {
+        GreenSocket.closeLingerSeconds = saved;
+        p.close();
+      }
+    });
+
     it('shutdown(SHUT_WR) ends the stream for the peer, which can still reply (half-open)', async function () {
       const p = await pair();
       try {

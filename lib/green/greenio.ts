@@ -82,6 +82,12 @@ export interface PointSlot {
  * await client.sendall(await client.recv(4096)); // echo once
  */
 export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
+  /**
+   * Seconds `close()` lets buffered writes drain to a peer that does not read before it destroys
+   * the socket anyway (default 10).
+   * @example GreenSocket.closeLingerSeconds = 2;
+   */
+  static closeLingerSeconds = 10;
   /** The Node socket (`net.Socket`, `tls.TLSSocket`) or, for a listener, the `net.Server`. */
   readonly socket: S;
   private readonly stream: net.Socket | null;
@@ -646,7 +652,8 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
 
   /**
    * Closes the socket: operations still waiting on it reject with `EBADF`; data already written is
-   * still delivered. A listener stops accepting. Idempotent; never waits.
+   * still delivered (for at most `closeLingerSeconds` to a peer that does not read). A listener stops accepting.
+   * Idempotent; never waits.
    * @example sock.close();
    */
   close(): void {
@@ -657,7 +664,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     const stream = this.stream;
     if (stream !== null) {
       if (stream.destroyed) return;
-      if (stream.writableLength > 0 && !stream.connecting) stream.destroySoon();
+      if (stream.writableLength > 0 && !stream.connecting) lingerThenDestroy(stream);
       else stream.destroy();
       return;
     }
@@ -785,6 +792,17 @@ function armAccept(point: Point<net.Socket>, sock: AnySocket): Cleanup | void {
 }
 
 function ignore(): void {}
+
+/**
+ * Ends `stream` once its buffered writes are delivered, as closing a Python socket leaves the
+ * kernel to send what it holds; a peer that reads nothing for `GreenSocket.closeLingerSeconds`
+ * gets the socket destroyed, so a stuck peer never keeps a descriptor open forever.
+ */
+function lingerThenDestroy(stream: net.Socket): void {
+  stream.destroySoon();
+  const cancel = hub.timer(GreenSocket.closeLingerSeconds, () => stream.destroy(), false);
+  stream.once('close', cancel);
+}
 
 /** Errors after which Python's recv returns b'' (the peer is gone). */
 function isReset(err: Error): boolean {
