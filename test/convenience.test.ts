@@ -66,9 +66,13 @@ describe('network convenience', function () {
       const [server, addr] = await listener.accept();
       expect(addr).to.equal('');
       expect(client.getpeername()).to.equal(file);
+      expect(client.getsockname()).to.equal('');
+      expect(server.getsockname()).to.equal(file);
+      expect(server.getpeername()).to.equal('');
       await client.sendall('over unix');
       expect(String(await server.recv(100))).to.equal('over unix');
       client.close();
+      expect(() => client.getpeername()).to.throw(Error, /GreenSocket.getpeername: the socket is not connected/);
       server.close();
       listener.close();
       await once(listener.socket, 'close');

@@ -598,10 +598,10 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
       return typeof address === 'string' ? address : [address.address, address.port];
     }
     const stream = this.stream!;
-    if (stream.localAddress === undefined && this.unixPath === '' && stream.remoteAddress === undefined && !stream.readable) {
-      throw kindError('GreenSocket.getsockname', 'the socket is not connected', 'ENOTCONN');
-    }
-    return stream.localPort === undefined ? (this.peerHost === undefined ? this.unixPath : '') : endpoint(stream.localAddress, stream.localPort, '');
+    if (stream.localPort !== undefined) return endpoint(stream.localAddress, stream.localPort, '');
+    // A Unix connection: an accepted one is named after the listener's path, a client is unnamed.
+    if (this.unixPath !== '') return this.peerHost === undefined ? this.unixPath : '';
+    throw kindError('GreenSocket.getsockname', 'the socket is not connected', 'ENOTCONN');
   }
 
   /**
@@ -611,11 +611,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
    */
   getpeername(): SocketAddress {
     const stream = this.stream;
-    if (stream === null || this.state !== 'open' || stream.connecting || (stream.remoteAddress === undefined && this.unixPath === '' && this.peerHost === undefined)) {
-      throw kindError('GreenSocket.getpeername', 'the socket is not connected', 'ENOTCONN');
+    if (stream !== null && this.state === 'open' && !stream.connecting && !stream.destroyed) {
+      if (stream.remotePort !== undefined) return endpoint(stream.remoteAddress, stream.remotePort, '');
+      // A Unix connection: a client's peer is the path it connected to, an accepted one's is unnamed.
+      if (this.unixPath !== '') return this.peerHost === undefined ? '' : this.unixPath;
     }
-    if (stream.remotePort !== undefined) return endpoint(stream.remoteAddress, stream.remotePort, '');
-    return this.unixPath;
+    throw kindError('GreenSocket.getpeername', 'the socket is not connected', 'ENOTCONN');
   }
 
   // ---------------------------------------------------------------------------------------------
