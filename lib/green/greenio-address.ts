@@ -15,13 +15,19 @@ import { describe } from '../validate.js';
  */
 export type Address = readonly [host: string, port: number] | { readonly host?: string; readonly port: number } | string;
 
-/** A socket's address as `getsockname()`/`getpeername()` report it: `[host, port]`, or a Unix path. */
+/**
+ * A socket's address as `getsockname()`/`getpeername()` report it: `[host, port]`, or a Unix path.
+ * @example const [host, port] = sock.getpeername() as [string, number];
+ */
 export type SocketAddress = [host: string, port: number] | string;
 
 /** An address family: IPv4 (`4`) or IPv6 (`6`); omitted, the host decides. @example const f: Family = 4; */
 export type Family = 4 | 6;
 
-/** A parsed address: a TCP host and port, or a Unix socket path. */
+/**
+ * A parsed address: a TCP host and port, or a Unix socket path.
+ * @example const target: Target = { kind: 'unix', path: '/tmp/app.sock' };
+ */
 export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 /**
