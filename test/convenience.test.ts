@@ -323,6 +323,18 @@ describe('network convenience', function () {
       listener.close();
     });
 
+    it('a plain-text client of a TLS listener makes the server-side recv reject with the TLS error', async function () {
+      const listener = await wrapSsl(await listen(['127.0.0.1', 0]), { key: credentials.key, cert: credentials.cert });
+      const plain = await connect(['127.0.0.1', portOf(listener)]);
+      await plain.sendall('GET / HTTP/1.0\r\n\r\n');
+      const [server] = await listener.accept();
+      const err = await rejectionOf(server.recv(100));
+      expect(codeOf(err)).to.match(/^ERR_SSL_/);
+      server.close();
+      plain.close();
+      listener.close();
+    });
+
     it('a Timeout during the handshake rejects with it and leaves no socket or fd behind', async function () {
       const silent = await listen(['127.0.0.1', 0]); // accepts, never answers the ClientHello
       await sleep(0.02);

@@ -533,6 +533,39 @@ describe('GreenSocket', function () {
       }
     });
 
+    it('a Timeout during a sendall wait rejects with it and frees the writer for the next sendall', async function () {
+      const p = await pair();
+      try {
+        const big = Buffer.alloc(16 * 1024 * 1024, 3);
+        const err = await rejectionOf(withTimeout(0.1, () => p.client.sendall(big)));
+        expect(err).to.have.property('name', 'Timeout');
+        const next = p.client.sendall('tail'); // accepted: no writer is left waiting
+        let total = 0;
+        while (total < big.length + 4) total += (await p.server.recv(1 << 20)).length;
+        await next;
+        expect(total).to.equal(big.length + 4);
+      } finally {
+        p.close();
+      }
+    });
+
+    it('kill during a sendall wait rejects it and destroys the socket the thread made', async function () {
+      const listener = await listen(['127.0.0.1', 0]);
+      let sock: GreenSocket | undefined;
+      const thread = spawn(async () => {
+        sock = await connect(listener.getsockname() as [string, number]);
+        await sock.sendall(Buffer.alloc(16 * 1024 * 1024));
+      });
+      const [server] = await listener.accept();
+      await waitFor('the writer to park', () => thread.state === 'parked' && sock !== undefined);
+      await sleep(0.05);
+      await thread.kill();
+      expect(await rejectionOf(thread.wait())).to.be.instanceOf(GreenletExit);
+      expect(sock!.socket.destroyed).to.equal(true);
+      server.close();
+      listener.close();
+    });
+
     it('a Timeout during connect destroys the connecting socket and leaves no handle behind', async function () {
       const stalled = await stalledPort();
       try {
