@@ -6,6 +6,7 @@
  */
 import { spawnAfter, spawnN } from './greenthread.js';
 import { monkeyPatch } from './patcher.js';
+import { wrapSsl } from './convenience.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
 export {
@@ -36,7 +37,5 @@ export const monkey_patch = monkeyPatch;
 
 export { connect, listen, wrapSsl, serve, StopServe, type ServeHandler, type WrapSslOptions } from './convenience.js';
 export { GreenSocket, SocketTimeout, BlockingIOError, type Address, type SocketAddress, type Family } from './green/greenio.js';
-import { wrapSsl } from './convenience.js';
-
 /** eventlet's `wrap_ssl`: the same function as {@link wrapSsl}. */
 export const wrap_ssl = wrapSsl;
