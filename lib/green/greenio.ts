@@ -208,13 +208,14 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
    * number read, 0 at end of stream.
    * @example const buf = Buffer.alloc(1024); const n = await sock.recvInto(buf);
    */
-  async recvInto(buffer: Uint8Array, nbytes = 0): Promise<number> {
+  recvInto(buffer: Uint8Array, nbytes = 0): Promise<number> {
     if (!(buffer instanceof Uint8Array)) throw new TypeError(`GreenSocket.recvInto: buffer must be a Buffer or Uint8Array, got ${describe(buffer)}`);
     const limit = checkSize('GreenSocket.recvInto', 'nbytes', nbytes);
     if (limit > buffer.length) throw new RangeError(`GreenSocket.recvInto: nbytes (${limit}) is larger than the buffer (${buffer.length})`);
-    const chunk = await this.recv(limit === 0 ? buffer.length : limit);
-    buffer.set(chunk);
-    return chunk.length;
+    return this.recv(limit === 0 ? buffer.length : limit).then((chunk) => {
+      buffer.set(chunk);
+      return chunk.length;
+    });
   }
 
   /** @internal Puts bytes back in front of the read buffer (a file read more than a line). */
@@ -751,6 +752,8 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   }
 
   private failWaiters(err: Error): void {
+    this.chunks = []; // a closed socket has nothing left to read
+    this.buffered = 0;
     this.reader?.fail(err);
     this.writer?.fail(err);
     this.connector?.fail(err);
