@@ -23,9 +23,10 @@ import { workload as queue } from './queue.js';
 import { workload as memory } from './memory.js';
 import { workload as dns } from './dns.js';
 import { workload as httpKeepalive } from './http-keepalive.js';
+import { workload as tcpEcho } from './tcp-echo.js';
 
 /** Every workload, in the order of the table. */
-export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive];
+export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho];
 
 interface Options {
   reps: number;

@@ -6,6 +6,7 @@
  */
 import { spawnAfter, spawnN } from './greenthread.js';
 import { importPatched, monkeyPatch } from './patcher.js';
+import { wrapSsl } from './convenience.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
 export {
@@ -35,3 +36,8 @@ export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type Mo
 export const monkey_patch = monkeyPatch;
 /** eventlet's `import_patched`: the same function as {@link importPatched}. */
 export const import_patched = importPatched;
+
+export { connect, listen, wrapSsl, serve, StopServe, type ServeHandler, type WrapSslOptions } from './convenience.js';
+export { GreenSocket, SocketTimeout, BlockingIOError, type Address, type SocketAddress, type Family } from './green/greenio.js';
+/** eventlet's `wrap_ssl`: the same function as {@link wrapSsl}. */
+export const wrap_ssl = wrapSsl;
