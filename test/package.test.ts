@@ -43,6 +43,8 @@ const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['spawn_n', 'spawnN'],
   ['spawn_after', 'spawnAfter'],
   ['monkey_patch', 'monkeyPatch'],
+  ['import_patched', 'importPatched'],
+  ['wrap_ssl', 'wrapSsl'],
 ];
 
 describe('package (end to end)', function () {
