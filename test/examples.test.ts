@@ -1,8 +1,10 @@
-// The examples as a newcomer runs them: `npm run example` is `node --import eventlet/loader
+// The examples as a newcomer runs them. `npm run example` is `node --import eventlet/loader
 // examples/crawler.js`, run here in a child process (stdout a pipe, not a terminal) with a smaller
 // site; its summary is checked against the site map the same seed builds. Needs the build in dist/.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // this file runs as dist/test/examples.test.js; the repository root is two levels up
@@ -65,8 +67,10 @@ function expectedCrawl(map: Page[]): { pages: number; timeouts: number; reachabl
   return { pages, timeouts, reachable: seen.size };
 }
 
+// A generous per-page timeout: a normal page answers in 5-60 ms, so only the slow ones time out,
+// even on a loaded machine.
 const SITE = { pages: 120, seed: 7 };
-const ARGS = ['--pages', String(SITE.pages), '--seed', String(SITE.seed), '--concurrency', '10', '--timeout', '0.5'];
+const ARGS = ['--pages', String(SITE.pages), '--seed', String(SITE.seed), '--concurrency', '10', '--timeout', '1.5'];
 
 describe('examples/crawler.js (npm run example)', function () {
   this.timeout(30_000);
@@ -171,5 +175,64 @@ describe('examples/crawler/progress.js (the progress display)', function () {
     for (let i = 1; i <= 5; i++) shown.update(`crawled ${i} pages`);
     shown.done();
     expect(written).to.deep.equal(['crawled 2 pages\n', 'crawled 4 pages\n']);
+  });
+});
+
+/** A chat client over a plain Node socket: everything it receives, and a way to wait for text. */
+class ChatClient {
+  received = '';
+  readonly socket: net.Socket;
+  readonly closed: Promise<unknown>;
+
+  constructor(port: number, name: string) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.setEncoding('utf8').on('data', (text: string) => (this.received += text));
+    this.closed = once(this.socket, 'close');
+    this.socket.write(`${name}\n`);
+  }
+
+  /** Resolves once `text` has arrived; fails after two seconds, showing what did. */
+  async sees(text: string): Promise<void> {
+    const start = performance.now();
+    while (!this.received.includes(text)) {
+      if (performance.now() - start > 2000) throw new Error(`never saw ${JSON.stringify(text)}; got ${JSON.stringify(this.received)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+describe('examples/chat-server.js', function () {
+  this.timeout(20_000);
+
+  it('greets, broadcasts lines and departures to the others, and stops cleanly on SIGTERM', async function () {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const server = spawn(process.execPath, ['examples/chat-server.js', '0'], { cwd: root, env });
+    const run: Run = { code: null, stdout: '', stderr: '' };
+    server.stdout.setEncoding('utf8').on('data', (text: string) => (run.stdout += text));
+    server.stderr.setEncoding('utf8').on('data', (text: string) => (run.stderr += text));
+    const exited = once(server, 'exit');
+    try {
+      while (!/chat on 127\.0\.0\.1:\d+/.test(run.stdout)) await new Promise((resolve) => setTimeout(resolve, 10));
+      const port = Number(/chat on 127\.0\.0\.1:(\d+)/.exec(run.stdout)![1]);
+      const ann = new ChatClient(port, 'ann');
+      await ann.sees('welcome, ann; 0 other(s) here');
+      const bob = new ChatClient(port, 'bob');
+      await bob.sees('welcome, bob; 1 other(s) here');
+      await ann.sees('* bob joined\n');
+      ann.socket.write('hello bob\n');
+      await bob.sees('ann: hello bob\n');
+      bob.socket.end();
+      await ann.sees('* bob left\n');
+      expect(ann.received).to.not.include('ann: hello bob'); // nobody hears their own lines
+      server.kill('SIGTERM');
+      const [code] = await exited;
+      await ann.closed; // the server closed ann's connection on its way out
+      expect(code, describeRun(run)).to.equal(0);
+      expect(run.stderr).to.equal('');
+      expect(run.stdout).to.include('ann left (0 here)').and.include('chat server stopped');
+    } finally {
+      server.kill();
+    }
   });
 });
