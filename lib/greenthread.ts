@@ -50,6 +50,13 @@ interface Link {
 let nextId = 1;
 
 /**
+ * The live green threads, in creation order: an intrusive doubly linked list (no hashing, no
+ * allocation per thread), entered on creation and left when the thread ends, so it never holds
+ * an ended thread.
+ */
+const live: { first: GreenThread<unknown> | null; last: GreenThread<unknown> | null } = { first: null, last: null };
+
+/**
  * A green thread: an async function run by the hub in its own scope. Made by `spawn`, `spawnN`
  * and `spawnAfter`; not constructed directly.
  * @example
@@ -76,6 +83,10 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private endHooks: EndHook[] | null = null;
   private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
+  /** @internal Neighbours in the list of live threads. */
+  prevLive: GreenThread<unknown> | null = null;
+  /** @internal */
+  nextLive: GreenThread<unknown> | null = null;
 
   /** @internal Use `spawn`, `spawnN` or `spawnAfter`. */
   constructor(fn: (...args: never[]) => T | PromiseLike<T>, args: unknown[], keepsResult = true, options?: GreenThreadOptions) {
@@ -84,6 +95,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.args = args;
     this.keepsResult = keepsResult;
     this.name = options?.name;
+    this.enterLive();
   }
 
   /** True once the thread has finished, been killed, cancelled or abandoned. */
@@ -118,6 +130,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     const args = this.args!;
     this.fn = null;
     this.args = null;
+    if (hub.tracer !== null) hub.tracer.started(this);
     let value: T | PromiseLike<T>;
     try {
       value = hub.runIn(this, fn, ...args);
@@ -259,7 +272,9 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.outcome = outcome;
     this.result = this.keepsResult || outcome === Outcome.Failed ? value : undefined;
     const failed = outcome === Outcome.Failed;
-    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length);
+    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length) && !hub.reportEveryFailure;
+    this.leaveLive();
+    if (hub.tracer !== null) hub.tracer.ended(this);
     this.end(interrupted, value);
     this.wakeWaiters();
     this.runEndHooks();
@@ -297,6 +312,27 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     }
   }
 
+  private enterLive(): void {
+    const last = live.last;
+    this.prevLive = last;
+    if (last === null) live.first = this as GreenThread<unknown>;
+    else last.nextLive = this as GreenThread<unknown>;
+    live.last = this as GreenThread<unknown>;
+  }
+
+  /** @internal Leaves the list of live threads (at the end, or the main thread at once). */
+  protected leaveLive(): void {
+    const { prevLive: prev, nextLive: next } = this;
+    if (prev === null) {
+      if (live.first !== this) return; // not listed (the main thread)
+      live.first = next;
+    } else prev.nextLive = next;
+    if (next === null) live.last = prev;
+    else next.prevLive = prev;
+    this.prevLive = null;
+    this.nextLive = null;
+  }
+
   private abortSignal(reason: unknown): void {
     if (this.controller === null) this.controller = new AbortController();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
@@ -308,6 +344,7 @@ export class MainThread extends GreenThread<never> {
   constructor() {
     super(() => undefined as never, [], false, { name: 'main' });
     this.started = true;
+    this.leaveLive();
   }
 
   override get state(): 'running' | 'parked' {
@@ -321,6 +358,16 @@ export class MainThread extends GreenThread<never> {
 
 const main = new MainThread();
 hub.root = main;
+
+/**
+ * @internal The live green threads (spawned, not yet ended; not the main thread), oldest first.
+ * @example for (const thread of liveThreads()) console.log(thread.id, thread.state);
+ */
+export function liveThreads(): GreenThread<unknown>[] {
+  const threads: GreenThread<unknown>[] = [];
+  for (let t = live.first; t !== null; t = t.nextLive) threads.push(t);
+  return threads;
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';

@@ -21,7 +21,7 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 
 /** Node's own timer functions, captured before anything can patch them. */
-const { setTimeout, clearTimeout, setImmediate } = globalThis;
+const { setTimeout, clearTimeout, setImmediate, performance } = globalThis;
 
 /**
  * Something a scope owns: a Timeout, a socket with a request in flight, a timer, a file handle.
@@ -64,6 +64,12 @@ export class Point<T = unknown> {
   readonly what: string;
   /** The scope the point belongs to. */
   readonly scope: Scope;
+  /**
+   * When the point was parked, for diagnostics: the hub's clock (`performance.now()`
+   * milliseconds, read once per hub turn and on every wake-up from a timer or I/O, see
+   * {@link Hub.clock}), so within one turn of the true moment.
+   */
+  readonly since: number = hub.clock;
   /** Value handed over by {@link Hub.wakeSoon}. */
   value: T | undefined = undefined;
   /**
@@ -111,6 +117,9 @@ export class Point<T = unknown> {
     if (this.done) return false;
     this.done = true;
     this.scope.removePoint(this);
+    if (!hub.inTurn) hub.clock = performance.now(); // woken by a timer or I/O: a new moment
+    const tracer = hub.tracer;
+    if (tracer !== null) tracer.resumed(this);
     const list = this.waitList;
     if (list !== null) {
       this.waitList = null;
@@ -284,6 +293,22 @@ export function printError(err: unknown, source: string): void {
   process.stderr.write(`eventlet: ${source} failed:\n${text}\n`);
 }
 
+/**
+ * Diagnostics hooks (see debug.ts): told when a cooperative point parks and settles and when a
+ * green thread's body starts and ends. Unset (`null`) unless a diagnostic needs it, so the hub's
+ * hot paths pay one comparison.
+ */
+export interface Tracer {
+  /** `point` was just registered on its scope (its arm has run). */
+  parked(point: AnyPoint): void;
+  /** `point` was woken, failed or interrupted: its thread resumes from there. */
+  resumed(point: AnyPoint): void;
+  /** The body of green thread `thread` is about to start. */
+  started(thread: Scope): void;
+  /** Green thread `thread` ended (returned, failed, was killed or abandoned). */
+  ended(thread: Scope): void;
+}
+
 /** Something the run queue can execute. */
 export interface Runnable {
   run(): void;
@@ -300,6 +325,21 @@ export class Hub {
   errorReporter: ErrorReporter = printError;
   /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
   abandonGrace = 0.01;
+  /**
+   * Report the failure of every green thread, also of those someone waits on or is linked to
+   * (`debug.hubExceptions(true)`); by default only failures nobody will see are reported.
+   */
+  reportEveryFailure = false;
+  /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
+  tracer: Tracer | null = null;
+  /**
+   * @internal The hub's coarse clock (`performance.now()` milliseconds) that parked points are
+   * stamped with: read at the start of every hub turn and whenever a point is woken outside one
+   * (by a timer, I/O or a thread ending), so parking costs no clock read of its own.
+   */
+  clock = performance.now();
+  /** @internal True while the run queue's batch runs. */
+  inTurn = false;
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
   /** The root scope, current outside any green thread. Set by greenthread.ts. */
@@ -368,6 +408,7 @@ export class Hub {
     return new Promise<T>((resolve, reject) => {
       const point = new Point<T>(scope, what, resolve, reject);
       scope.addPoint(point);
+      if (this.tracer !== null) this.tracer.parked(point);
       const cleanup = arm(point, context as C);
       if (cleanup) {
         if (point.settled) cleanup(false, undefined);
@@ -541,6 +582,8 @@ export class Hub {
 
   private runReady(): void {
     this.turnRequested = false;
+    this.clock = performance.now();
+    this.inTurn = true;
     const batch = this.ready;
     this.ready = [];
     for (let i = 0; i < batch.length; i++) {
@@ -550,6 +593,7 @@ export class Hub {
         this.reportError(err, 'a hub callback');
       }
     }
+    this.inTurn = false;
   }
 }
 
