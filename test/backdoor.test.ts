@@ -3,11 +3,13 @@
  * `eventlet` and the caller's locals in scope, that leaves nothing open once closed.
  */
 import { expect } from 'chai';
+import { spawn as spawnProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { backdoor, debug, sleep, type Backdoor } from '../lib/index.js';
 import { activeResources, bad, errorFrom, listen, pause, waitFor } from './support.js';
 
@@ -29,7 +31,7 @@ class Client {
   }
 
   /** Connects to the backdoor and reads its banner and first prompt. */
-  static async connect(door: Backdoor): Promise<{ client: Client; banner: string }> {
+  static async connect(door: Pick<Backdoor, 'address'>): Promise<{ client: Client; banner: string }> {
     const address = door.address;
     const socket = typeof address === 'string' ? net.connect(address) : net.connect(address.port, address.address);
     await once(socket, 'connect');
@@ -212,5 +214,38 @@ describe('backdoor', () => {
     expect(await errorFrom(() => backdoor(net.createServer()))).to.be.instanceOf(TypeError).with.property('message').that.matches(/sock must be a listening net\.Server/);
     expect(await errorFrom(() => backdoor(0, bad('x')))).to.be.instanceOf(TypeError).with.property('message', 'backdoor: locals must be an object, got string "x"');
     expect(await errorFrom(() => backdoor(0, {}, { allowRemote: bad('yes') }))).to.be.instanceOf(TypeError).with.property('message', 'backdoor: options.allowRemote must be a boolean, got string "yes"');
+  });
+
+  describe('examples/backdoor.js (npm run example:backdoor)', function () {
+    it('serves its console in a child process: the threads table, its stats, and stop() ends the process with exit code 0', async function () {
+      const example = fileURLToPath(new URL('../../examples/backdoor.js', import.meta.url));
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS;
+      const child = spawnProcess(process.execPath, [example, '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = once(child, 'exit');
+      try {
+        await waitFor('the example to listen', () => /listening on 127\.0\.0\.1:\d+/.test(stdout), 10);
+        const port = Number(/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
+        const { client, banner } = await Client.connect({ address: { address: '127.0.0.1', family: 'IPv4', port } });
+        clients.push(client);
+        expect(banner).to.include('`eventlet` and stats, queue, threads, stop in scope');
+        const table = await client.ask('console.log(eventlet.debug.formatGreenThreads())');
+        expect(table).to.match(/producer\s+parked\s+(sleep|queue put)/);
+        expect(table).to.match(/consumer-1\s+parked/);
+        expect(table, 'with stacks into the example').to.match(/at consumer \(.*examples\/backdoor\.js:\d+:\d+\)/);
+        expect(await client.ask('stats.produced > 0 && stats.consumed > 0')).to.equal('true');
+        client.socket.write('await stop()\n');
+        const [code] = await exited;
+        expect(code, stderr).to.equal(0);
+        expect(stderr).to.equal('');
+        expect(stdout).to.match(/stopped: produced \d+, consumed \d+/);
+      } finally {
+        if (child.exitCode === null) child.kill();
+      }
+    });
   });
 });
