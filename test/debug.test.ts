@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import green from '../lib/green/dns.js';
+import { promises as greenTimers } from '../lib/green/timers.js';
 import { BlockingDetected } from '../lib/blocking-detector.js';
 import { debug, Event, GreenletExit, LightQueue, Semaphore, sleep, spawn, spawnN, type GreenThread } from '../lib/index.js';
 import { bad, captureErrorReports, never, pause } from './support.js';
@@ -48,7 +49,7 @@ describe('debug', () => {
       await Promise.all([first.wait(), second.wait()]);
     });
 
-    it('tells what each parked thread waits on: sleep, queue get, event wait, semaphore acquire, green thread wait, dns resolve4', async () => {
+    it('tells what each parked thread waits on: sleep, queue get, event wait, semaphore acquire, green thread wait, dns and timers/promises calls', async () => {
       const silentDns = dgram.createSocket('udp4');
       silentDns.bind(0, '127.0.0.1');
       await once(silentDns, 'listening');
@@ -65,6 +66,7 @@ describe('debug', () => {
         'semaphore acquire': spawn(() => semaphore.acquire()),
         'green thread wait': spawn(() => sleeper.wait()),
         'dns promises resolve4': spawn(() => resolver.resolve4('nowhere.test')),
+        'timers/promises setTimeout': spawn(() => greenTimers.setTimeout(10_000)),
       };
       await pause(20);
       const seen = Object.fromEntries(Object.entries(threads).map(([, t]) => [infoOf(t).waitingOn, infoOf(t).state]));
