@@ -150,7 +150,10 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   /** @internal Schedules the start in `seconds` (spawnAfter). */
   startAfter(seconds: number): void {
-    this.cancelStart = hub.timer(seconds, () => this.run());
+    this.cancelStart = hub.timer(seconds, () => {
+      hub.stamp();
+      this.run();
+    });
   }
 
   /**

@@ -117,7 +117,7 @@ export class Point<T = unknown> {
     if (this.done) return false;
     this.done = true;
     this.scope.removePoint(this);
-    if (!hub.inTurn) hub.clock = performance.now(); // woken by a timer or I/O: a new moment
+    if (!hub.inTurn) hub.stamp(); // woken by a timer or I/O: a new moment
     const tracer = hub.tracer;
     if (tracer !== null) tracer.resumed(this);
     const list = this.waitList;
@@ -340,6 +340,11 @@ export class Hub {
   clock = performance.now();
   /** @internal True while the run queue's batch runs. */
   inTurn = false;
+
+  /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
+  stamp(): void {
+    this.clock = performance.now();
+  }
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
   /** The root scope, current outside any green thread. Set by greenthread.ts. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import green from '../lib/green/dns.js';
 import { promises as greenTimers } from '../lib/green/timers.js';
 import { BlockingDetected } from '../lib/blocking-detector.js';
-import { debug, Event, GreenletExit, LightQueue, Semaphore, sleep, spawn, spawnN, type GreenThread } from '../lib/index.js';
+import { debug, Event, GreenletExit, LightQueue, Semaphore, sleep, spawn, spawnAfter, spawnN, type GreenThread } from '../lib/index.js';
 import { bad, captureErrorReports, never, pause } from './support.js';
 
 /** Keeps the CPU busy for `ms` milliseconds without yielding. */
@@ -94,6 +94,15 @@ describe('debug', () => {
       await pause(400);
       expect(infoOf(thread).waitingOn).to.equal('event wait');
       expect(infoOf(thread).seconds, 'parked on the event since 0.2 s after the start').to.be.within(0.15, 0.3);
+      event.send();
+      await thread.wait();
+    });
+
+    it('stamps the first point of a thread started by spawnAfter with the time it started', async () => {
+      const event = new Event<void>();
+      const thread = spawnAfter(0.2, () => event.wait());
+      await pause(400);
+      expect(infoOf(thread).seconds, 'parked since 0.2 s after the start').to.be.within(0.15, 0.3);
       event.send();
       await thread.wait();
     });
