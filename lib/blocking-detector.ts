@@ -58,7 +58,13 @@ interface Stretch {
   stack: string | null;
 }
 
-/** One armed detector; `stop()` clears its timer. */
+/**
+ * One armed detector (debug.ts keeps at most one): told by the diagnostics hooks when threads
+ * resume and switch, it reports blocks at its next tick; `stop()` clears its timer.
+ * @example
+ * const detector = new BlockingDetector(0.1); // reports blocks longer than 0.1 s
+ * detector.stop();
+ */
 export class BlockingDetector {
   /** The resolution in seconds: blocks longer than this are reported. */
   readonly resolution: number;
