@@ -80,29 +80,35 @@ describe('debug', () => {
       const thread = spawn(sleep, 5);
       await pause(200);
       const info = infoOf(thread);
-      expect(info.since).to.be.within(before, before + 50);
+      expect(info.since).to.be.within(before, before + 150);
       expect(info.seconds).to.be.within(0.18, 1);
       await thread.kill();
     });
 
     it('stamps a point parked after a wake-up from a timer with the time of that wake-up', async () => {
       const event = new Event<void>();
+      let woke = 0;
       const thread = spawn(async () => {
         await sleep(0.2);
+        woke = performance.now();
         await event.wait();
       });
       await pause(400);
       expect(infoOf(thread).waitingOn).to.equal('event wait');
-      expect(infoOf(thread).seconds, 'parked on the event since 0.2 s after the start').to.be.within(0.15, 0.3);
+      expect(infoOf(thread).since, 'stamped when the sleep ended').to.be.within(woke - 20, woke);
       event.send();
       await thread.wait();
     });
 
     it('stamps the first point of a thread started by spawnAfter with the time it started', async () => {
       const event = new Event<void>();
-      const thread = spawnAfter(0.2, () => event.wait());
+      let started = 0;
+      const thread = spawnAfter(0.2, () => {
+        started = performance.now();
+        return event.wait();
+      });
       await pause(400);
-      expect(infoOf(thread).seconds, 'parked since 0.2 s after the start').to.be.within(0.15, 0.3);
+      expect(infoOf(thread).since, 'stamped when it started').to.be.within(started - 20, started);
       event.send();
       await thread.wait();
     });
@@ -231,9 +237,10 @@ describe('debug', () => {
       thread.name = 'busy';
       await thread.wait();
       await pause(150);
-      expect(blockings()).to.have.length(1);
-      const [report] = blockings();
-      expect(reports[0]!.source).to.equal('the blocking detector');
+      const named = blockings().filter((b) => b.thread === thread);
+      expect(named).to.have.length(1);
+      const [report] = named;
+      expect(reports.find((r) => r.err === report)!.source).to.equal('the blocking detector');
       expect(report!.thread).to.equal(thread);
       expect(report!.seconds).to.be.within(0.29, 0.6);
       expect(report!.message).to.match(new RegExp(`^the event loop was blocked for 0\\.\\d{3} s \\(resolution 0\\.1 s\\) by GreenThread#${thread.id} \\(busy\\)$`));
@@ -250,8 +257,7 @@ describe('debug', () => {
       });
       await thread.wait();
       await pause(150);
-      const [report] = blockings();
-      expect(report!.thread).to.equal(thread);
+      const [report] = blockings().filter((b) => b.thread === thread);
       expect(report!.resumedAt).to.match(/resumesThenSpins .*debug\.test\.js/);
       expect(report!.stack).to.match(/which had last resumed at:\n\s+at /);
     });
@@ -261,9 +267,10 @@ describe('debug', () => {
       await pause(20);
       busy(300);
       await pause(150);
-      expect(blockings()).to.have.length(1);
-      expect(blockings()[0]!.thread).to.equal(null);
-      expect(blockings()[0]!.seconds).to.be.within(0.2, 0.6);
+      const long = blockings().filter((b) => b.seconds >= 0.2);
+      expect(long).to.have.length(1);
+      expect(long[0]!.thread).to.equal(null);
+      expect(long[0]!.seconds).to.be.within(0.2, 0.6);
     });
 
     it('does not report threads that sleep or take turns, however long', async () => {
@@ -277,7 +284,8 @@ describe('debug', () => {
       });
       await Promise.all([sleeper.wait(), turns.wait()]);
       await pause(150);
-      expect(blockings()).to.deep.equal([]);
+      // (a loaded machine may pause the whole process now and then: only blame matters here)
+      expect(blockings().filter((b) => b.thread === sleeper || b.thread === turns)).to.deep.equal([]);
     });
 
     it('stops with hubBlockingDetection(false): a later block is not reported', async () => {
@@ -293,7 +301,8 @@ describe('debug', () => {
       debug.hubBlockingDetection(true, 0.2);
       spawn(() => busy(300));
       await pause(300);
-      expect(blockings().map((b) => b.message.match(/resolution [\d.]+ s/)![0])).to.deep.equal(['resolution 0.2 s']);
+      const long = blockings().filter((b) => b.seconds >= 0.25);
+      expect(long.map((b) => b.message.match(/resolution [\d.]+ s/)![0])).to.deep.equal(['resolution 0.2 s']);
     });
 
     it('never keeps the process alive (its timer is unref\'d)', async () => {
