@@ -65,7 +65,7 @@ export class Point<T = unknown> {
   /** The scope the point belongs to. */
   readonly scope: Scope;
   /**
-   * When the point was parked, for diagnostics: the hub's clock (`performance.now()`
+   * When the point was parked, for diagnostics: the hub's clock (whole `performance.now()`
    * milliseconds, read once per hub turn and on every wake-up from a timer or I/O, see
    * {@link Hub.clock}), so within one turn of the true moment.
    */
@@ -333,17 +333,18 @@ export class Hub {
   /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
   tracer: Tracer | null = null;
   /**
-   * @internal The hub's coarse clock (`performance.now()` milliseconds) that parked points are
+   * @internal The hub's coarse clock (whole `performance.now()` milliseconds: a small integer that
+   * a point stores without allocating) that parked points are
    * stamped with: read at the start of every hub turn and whenever a point is woken outside one
    * (by a timer, I/O or a thread ending), so parking costs no clock read of its own.
    */
-  clock = performance.now();
+  clock = Math.floor(performance.now());
   /** @internal True while the run queue's batch runs. */
   inTurn = false;
 
   /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
   stamp(): void {
-    this.clock = performance.now();
+    this.clock = Math.floor(performance.now());
   }
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
@@ -587,7 +588,7 @@ export class Hub {
 
   private runReady(): void {
     this.turnRequested = false;
-    this.clock = performance.now();
+    this.stamp();
     this.inTurn = true;
     const batch = this.ready;
     this.ready = [];
