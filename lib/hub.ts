@@ -17,6 +17,9 @@
  *   point is given a grace period; if by then it has neither ended nor parked, it is abandoned:
  *   poisoned (every later point rejects with the error) and its owner is told to give up on it.
  * - **Errors** nobody will see are passed to the reporter (stderr with stack by default).
+ * - **Diagnostics.** Every point tells what it waits on and since when (the hub's coarse clock);
+ *   debug.ts sets {@link Hub.tracer} to hear of parks, wake-ups, starts and ends while one of
+ *   its diagnostics is on, and the hub calls nothing when it is `null`.
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 
