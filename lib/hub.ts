@@ -336,10 +336,10 @@ export class Hub {
   /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
   tracer: Tracer | null = null;
   /**
-   * @internal The hub's coarse clock (whole `performance.now()` milliseconds: a small integer that
-   * a point stores without allocating) that parked points are
-   * stamped with: read at the start of every hub turn and whenever a point is woken outside one
-   * (by a timer, I/O or a thread ending), so parking costs no clock read of its own.
+   * @internal The hub's coarse clock, that parked points are stamped with: whole
+   * `performance.now()` milliseconds (a small integer, stored without allocating), read at the
+   * start of every hub turn and whenever a point is woken outside one (by a timer, I/O or a
+   * thread ending), so parking costs no clock read of its own.
    */
   clock = Math.floor(performance.now());
   /** @internal True while the run queue's batch runs. */
