@@ -50,11 +50,34 @@ interface Link {
 let nextId = 1;
 
 /**
- * The live green threads, in creation order: an intrusive doubly linked list (no hashing, no
- * allocation per thread), entered on creation and left when the thread ends, so it never holds
- * an ended thread.
+ * The live green threads, kept cheaply for the many that live only a moment: a new thread goes
+ * into `recent`; at the start of each hub turn the threads made before the previous turn
+ * (`previous`, which have had their first turn by then) that are still alive move into `live`,
+ * where each knows its slot, so leaving is a swap with the last one. A thread that ends within
+ * its first turn is never copied anywhere; none of the lists keeps an ended thread for longer
+ * than two turns.
  */
-const live: { first: GreenThread<unknown> | null; last: GreenThread<unknown> | null } = { first: null, last: null };
+const live: GreenThread<unknown>[] = [];
+let recent: GreenThread<unknown>[] = [];
+let previous: GreenThread<unknown>[] = [];
+
+/** A run-queue entry that does nothing: it only makes the hub take one more turn. */
+const NEXT_TURN: Runnable = { run() {} };
+
+/** At the start of each hub turn: the survivors of `previous` become long-lived. */
+function promoteSurvivors(): void {
+  const survivors = previous;
+  previous = recent;
+  recent = [];
+  if (previous.length > 0) hub.schedule(NEXT_TURN); // so that they are looked at even if nothing else runs
+  for (let i = 0; i < survivors.length; i++) {
+    const thread = survivors[i]!;
+    if (!thread.dead && thread.liveSlot < 0) {
+      thread.liveSlot = live.length;
+      live.push(thread);
+    }
+  }
+}
 
 /**
  * A green thread: an async function run by the hub in its own scope. Made by `spawn`, `spawnN`
@@ -83,10 +106,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private endHooks: EndHook[] | null = null;
   private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
-  /** @internal Neighbours in the list of live threads. */
-  prevLive: GreenThread<unknown> | null = null;
-  /** @internal */
-  nextLive: GreenThread<unknown> | null = null;
+  /** @internal This thread's index in the long-lived list of live threads, -1 when not in it. */
+  liveSlot = -1;
 
   /** @internal Use `spawn`, `spawnN` or `spawnAfter`. */
   constructor(fn: (...args: never[]) => T | PromiseLike<T>, args: unknown[], keepsResult = true, options?: GreenThreadOptions) {
@@ -315,25 +336,20 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     }
   }
 
-  private enterLive(): void {
-    const last = live.last;
-    this.prevLive = last;
-    if (last === null) live.first = this as GreenThread<unknown>;
-    else last.nextLive = this as GreenThread<unknown>;
-    live.last = this as GreenThread<unknown>;
+  /** @internal Enters the list of live threads (the main thread never does). */
+  protected enterLive(): void {
+    recent.push(this as GreenThread<unknown>);
   }
 
-  /** @internal Leaves the list of live threads (at the end, or the main thread at once). */
-  protected leaveLive(): void {
-    const { prevLive: prev, nextLive: next } = this;
-    if (prev === null) {
-      if (live.first !== this) return; // not listed (the main thread)
-      live.first = next;
-    } else prev.nextLive = next;
-    if (next === null) live.last = prev;
-    else next.prevLive = prev;
-    this.prevLive = null;
-    this.nextLive = null;
+  /** Leaves the long-lived list of live threads, if it is there (at the end). */
+  private leaveLive(): void {
+    const slot = this.liveSlot;
+    if (slot < 0) return;
+    this.liveSlot = -1;
+    const last = live.pop()!;
+    if (last === this) return;
+    live[slot] = last;
+    last.liveSlot = slot;
   }
 
   private abortSignal(reason: unknown): void {
@@ -347,8 +363,10 @@ export class MainThread extends GreenThread<never> {
   constructor() {
     super(() => undefined as never, [], false, { name: 'main' });
     this.started = true;
-    this.leaveLive();
   }
+
+  /** The main thread is not listed among the live threads. */
+  protected override enterLive(): void {}
 
   override get state(): 'running' | 'parked' {
     return this.parked ? 'parked' : 'running';
@@ -361,15 +379,15 @@ export class MainThread extends GreenThread<never> {
 
 const main = new MainThread();
 hub.root = main;
+hub.onTurn = promoteSurvivors;
 
 /**
  * @internal The live green threads (spawned, not yet ended; not the main thread), oldest first.
  * @example for (const thread of liveThreads()) console.log(thread.id, thread.state);
  */
 export function liveThreads(): GreenThread<unknown>[] {
-  const threads: GreenThread<unknown>[] = [];
-  for (let t = live.first; t !== null; t = t.nextLive) threads.push(t);
-  return threads;
+  const young = [...previous, ...recent].filter((t) => !t.dead && t.liveSlot < 0);
+  return [...live, ...young].sort((a, b) => a.id - b.id);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

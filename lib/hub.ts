@@ -344,6 +344,8 @@ export class Hub {
   clock = Math.floor(performance.now());
   /** @internal True while the run queue's batch runs. */
   inTurn = false;
+  /** @internal Called at the start of every hub turn (greenthread.ts keeps its list of live threads). */
+  onTurn: () => void = () => {};
 
   /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
   stamp(): void {
@@ -592,9 +594,10 @@ export class Hub {
   private runReady(): void {
     this.turnRequested = false;
     this.stamp();
-    this.inTurn = true;
     const batch = this.ready;
     this.ready = [];
+    this.onTurn();
+    this.inTurn = true;
     for (let i = 0; i < batch.length; i++) {
       try {
         batch[i]!.run();

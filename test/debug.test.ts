@@ -8,6 +8,8 @@ import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import green from '../lib/green/dns.js';
 import { promises as greenTimers } from '../lib/green/timers.js';
 import { BlockingDetected } from '../lib/blocking-detector.js';
@@ -153,6 +155,16 @@ describe('debug', () => {
       } finally {
         hub.errorReporter = saved;
       }
+    });
+
+    it('holds no reference to a thread once it has ended and the hub has taken two more turns', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const refs: WeakRef<GreenThread<unknown>>[] = [];
+      for (let i = 0; i < 3; i++) refs.push(new WeakRef(spawn(async () => new Array(1000).fill(i))));
+      await pause(50); // they run and end; nothing else makes the hub turn
+      gc();
+      expect(refs.map((r) => r.deref())).to.deep.equal([undefined, undefined, undefined]);
     });
 
     it('does not list the main thread', () => {
