@@ -6,15 +6,13 @@
  * All of it costs nothing until switched on: the hub calls the diagnostics hooks only while
  * `captureStacks(true)` or `hubBlockingDetection(true)` is in effect.
  */
-import { getHub, Hub, type Point, type Tracer } from './hub.js';
+import { CLOCK_ORIGIN, getHub, Hub, type Point, type Tracer } from './hub.js';
 import { liveThreads, type GreenThread } from './greenthread.js';
 import { BlockingDetector } from './blocking-detector.js';
 import { requireBoolean, requireSeconds } from './validate.js';
 
 export { BlockingDetected } from './blocking-detector.js';
 export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
-
-const { performance } = globalThis;
 
 /** What {@link greenThreads} tells about one live green thread. */
 export interface GreenThreadInfo {
@@ -32,7 +30,7 @@ export interface GreenThreadInfo {
   readonly state: 'scheduled' | 'running' | 'parked' | 'dying';
   /** What it is parked on (`sleep`, `queue get`, `event wait`, `dns lookup`, `fs readFile` …), or `null`. */
   readonly waitingOn: string | null;
-  /** When it parked there (`performance.now()` milliseconds, to within one hub turn), or `null`. */
+  /** When it parked there (a `Date.now()` timestamp, to within one hub turn), or `null`. */
   readonly since: number | null;
   /** How many seconds it has been parked there, or `null`. */
   readonly seconds: number | null;
@@ -102,7 +100,7 @@ export function captureStacks(on: boolean): void {
  * for (const t of debug.greenThreads()) console.log(t.id, t.name, t.state, t.waitingOn, t.seconds);
  */
 export function greenThreads(): GreenThreadInfo[] {
-  const now = performance.now();
+  const now = Date.now();
   return liveThreads().map((thread) => describeThread(thread, now));
 }
 
@@ -115,8 +113,8 @@ function describeThread(thread: GreenThread<unknown>, now: number): GreenThreadI
     name: thread.name,
     state: thread.state as GreenThreadInfo['state'],
     waitingOn: point ? point.what : null,
-    since: point ? point.since : null,
-    seconds: point ? Math.max(0, (now - point.since) / 1000) : null,
+    since: point ? CLOCK_ORIGIN + point.since : null,
+    seconds: point ? Math.max(0, (now - CLOCK_ORIGIN - point.since) / 1000) : null,
     stack: stack ? frames(stack) : null,
   };
 }

@@ -66,6 +66,7 @@ const NEXT_TURN: Runnable = { run() {} };
 
 /** At the start of each hub turn: the survivors of `previous` become long-lived. */
 function promoteSurvivors(): void {
+  if (previous.length === 0 && recent.length === 0) return; // a turn without new threads (sleep(0), queues)
   const survivors = previous;
   previous = recent;
   recent = [];

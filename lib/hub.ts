@@ -24,7 +24,14 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 
 /** Node's own timer functions, captured before anything can patch them. */
-const { setTimeout, clearTimeout, setImmediate, performance } = globalThis;
+const { setTimeout, clearTimeout, setImmediate } = globalThis;
+
+/**
+ * The hub clock's origin: `Date.now()` when the package loaded. The clock counts milliseconds
+ * from here, a small integer that a point stores without allocating.
+ * @example const parkedAt = new Date(CLOCK_ORIGIN + point.since);
+ */
+export const CLOCK_ORIGIN = Date.now();
 
 /**
  * Something a scope owns: a Timeout, a socket with a request in flight, a timer, a file handle.
@@ -68,8 +75,8 @@ export class Point<T = unknown> {
   /** The scope the point belongs to. */
   readonly scope: Scope;
   /**
-   * When the point was parked, for diagnostics: the hub's clock (whole `performance.now()`
-   * milliseconds, read once per hub turn and on every wake-up from a timer or I/O, see
+   * When the point was parked, for diagnostics: the hub's clock (milliseconds since
+   * {@link CLOCK_ORIGIN}, read once per hub turn and on every wake-up from a timer or I/O, see
    * {@link Hub.clock}), so within one turn of the true moment.
    */
   readonly since: number = hub.clock;
@@ -336,12 +343,12 @@ export class Hub {
   /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
   tracer: Tracer | null = null;
   /**
-   * @internal The hub's coarse clock, that parked points are stamped with: whole
-   * `performance.now()` milliseconds (a small integer, stored without allocating), read at the
-   * start of every hub turn and whenever a point is woken outside one (by a timer, I/O or a
-   * thread ending), so parking costs no clock read of its own.
+   * @internal The hub's coarse clock, that parked points are stamped with: milliseconds since
+   * {@link CLOCK_ORIGIN} (`Date.now()`, the cheapest clock Node has), read at the start of every
+   * hub turn and whenever a point is woken outside one (by a timer, I/O or a thread ending), so
+   * parking costs no clock read of its own.
    */
-  clock = Math.floor(performance.now());
+  clock = 0;
   /** @internal True while the run queue's batch runs. */
   inTurn = false;
   /** @internal Called at the start of every hub turn (greenthread.ts keeps its list of live threads). */
@@ -349,7 +356,7 @@ export class Hub {
 
   /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
   stamp(): void {
-    this.clock = Math.floor(performance.now());
+    this.clock = Date.now() - CLOCK_ORIGIN;
   }
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
