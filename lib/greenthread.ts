@@ -50,6 +50,37 @@ interface Link {
 let nextId = 1;
 
 /**
+ * The live green threads, kept cheaply for the many that live only a moment: a new thread goes
+ * into `recent`; at the start of each hub turn the threads made before the previous turn
+ * (`previous`, which have had their first turn by then) that are still alive move into `live`,
+ * where each knows its slot, so leaving is a swap with the last one. A thread that ends within
+ * its first turn is never copied anywhere; none of the lists keeps an ended thread for longer
+ * than two turns.
+ */
+const live: GreenThread<unknown>[] = [];
+let recent: GreenThread<unknown>[] = [];
+let previous: GreenThread<unknown>[] = [];
+
+/** A run-queue entry that does nothing: it only makes the hub take one more turn. */
+const NEXT_TURN: Runnable = { run() {} };
+
+/** At the start of each hub turn: the survivors of `previous` become long-lived. */
+function promoteSurvivors(): void {
+  if (previous.length === 0 && recent.length === 0) return; // a turn without new threads (sleep(0), queues)
+  const survivors = previous;
+  previous = recent;
+  recent = [];
+  if (previous.length > 0) hub.schedule(NEXT_TURN); // so that they are looked at even if nothing else runs
+  for (let i = 0; i < survivors.length; i++) {
+    const thread = survivors[i]!;
+    if (!thread.dead && thread.liveSlot < 0) {
+      thread.liveSlot = live.length;
+      live.push(thread);
+    }
+  }
+}
+
+/**
  * A green thread: an async function run by the hub in its own scope. Made by `spawn`, `spawnN`
  * and `spawnAfter`; not constructed directly.
  * @example
@@ -76,6 +107,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private endHooks: EndHook[] | null = null;
   private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
+  /** @internal This thread's index in the long-lived list of live threads, -1 when not in it. */
+  liveSlot = -1;
 
   /** @internal Use `spawn`, `spawnN` or `spawnAfter`. */
   constructor(fn: (...args: never[]) => T | PromiseLike<T>, args: unknown[], keepsResult = true, options?: GreenThreadOptions) {
@@ -84,6 +117,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.args = args;
     this.keepsResult = keepsResult;
     this.name = options?.name;
+    this.enterLive();
   }
 
   /** True once the thread has finished, been killed, cancelled or abandoned. */
@@ -118,6 +152,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     const args = this.args!;
     this.fn = null;
     this.args = null;
+    if (hub.tracer !== null) hub.tracer.started(this);
     let value: T | PromiseLike<T>;
     try {
       value = hub.runIn(this, fn, ...args);
@@ -137,7 +172,10 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   /** @internal Schedules the start in `seconds` (spawnAfter). */
   startAfter(seconds: number): void {
-    this.cancelStart = hub.timer(seconds, () => this.run());
+    this.cancelStart = hub.timer(seconds, () => {
+      hub.stamp();
+      this.run();
+    });
   }
 
   /**
@@ -259,7 +297,9 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.outcome = outcome;
     this.result = this.keepsResult || outcome === Outcome.Failed ? value : undefined;
     const failed = outcome === Outcome.Failed;
-    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length);
+    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length) && !hub.reportEveryFailure;
+    this.leaveLive();
+    if (hub.tracer !== null) hub.tracer.ended(this);
     this.end(interrupted, value);
     this.wakeWaiters();
     this.runEndHooks();
@@ -297,6 +337,22 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     }
   }
 
+  /** @internal Enters the list of live threads (the main thread never does). */
+  protected enterLive(): void {
+    recent.push(this as GreenThread<unknown>);
+  }
+
+  /** Leaves the long-lived list of live threads, if it is there (at the end). */
+  private leaveLive(): void {
+    const slot = this.liveSlot;
+    if (slot < 0) return;
+    this.liveSlot = -1;
+    const last = live.pop()!;
+    if (last === this) return;
+    live[slot] = last;
+    last.liveSlot = slot;
+  }
+
   private abortSignal(reason: unknown): void {
     if (this.controller === null) this.controller = new AbortController();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
@@ -310,6 +366,9 @@ export class MainThread extends GreenThread<never> {
     this.started = true;
   }
 
+  /** The main thread is not listed among the live threads. */
+  protected override enterLive(): void {}
+
   override get state(): 'running' | 'parked' {
     return this.parked ? 'parked' : 'running';
   }
@@ -321,6 +380,16 @@ export class MainThread extends GreenThread<never> {
 
 const main = new MainThread();
 hub.root = main;
+hub.onTurn = promoteSurvivors;
+
+/**
+ * @internal The live green threads (spawned, not yet ended; not the main thread), oldest first.
+ * @example for (const thread of liveThreads()) console.log(thread.id, thread.state);
+ */
+export function liveThreads(): GreenThread<unknown>[] {
+  const young = [...previous, ...recent].filter((t) => !t.dead && t.liveSlot < 0);
+  return [...live, ...young].sort((a, b) => a.id - b.id);
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';

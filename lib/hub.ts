@@ -17,11 +17,21 @@
  *   point is given a grace period; if by then it has neither ended nor parked, it is abandoned:
  *   poisoned (every later point rejects with the error) and its owner is told to give up on it.
  * - **Errors** nobody will see are passed to the reporter (stderr with stack by default).
+ * - **Diagnostics.** Every point tells what it waits on and since when (the hub's coarse clock);
+ *   debug.ts sets {@link Hub.tracer} to hear of parks, wake-ups, starts and ends while one of
+ *   its diagnostics is on, and the hub calls nothing when it is `null`.
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 
 /** Node's own timer functions, captured before anything can patch them. */
 const { setTimeout, clearTimeout, setImmediate } = globalThis;
+
+/**
+ * The hub clock's origin: `Date.now()` when the package loaded. The clock counts milliseconds
+ * from here, a small integer that a point stores without allocating.
+ * @example const parkedAt = new Date(CLOCK_ORIGIN + point.since);
+ */
+export const CLOCK_ORIGIN = Date.now();
 
 /**
  * Something a scope owns: a Timeout, a socket with a request in flight, a timer, a file handle.
@@ -64,6 +74,12 @@ export class Point<T = unknown> {
   readonly what: string;
   /** The scope the point belongs to. */
   readonly scope: Scope;
+  /**
+   * When the point was parked, for diagnostics: the hub's clock (milliseconds since
+   * {@link CLOCK_ORIGIN}, read once per hub turn and on every wake-up from a timer or I/O, see
+   * {@link Hub.clock}), so within one turn of the true moment.
+   */
+  readonly since: number = hub.clock;
   /** Value handed over by {@link Hub.wakeSoon}. */
   value: T | undefined = undefined;
   /**
@@ -111,6 +127,9 @@ export class Point<T = unknown> {
     if (this.done) return false;
     this.done = true;
     this.scope.removePoint(this);
+    if (!hub.inTurn) hub.stamp(); // woken by a timer or I/O: a new moment
+    const tracer = hub.tracer;
+    if (tracer !== null) tracer.resumed(this);
     const list = this.waitList;
     if (list !== null) {
       this.waitList = null;
@@ -284,6 +303,22 @@ export function printError(err: unknown, source: string): void {
   process.stderr.write(`eventlet: ${source} failed:\n${text}\n`);
 }
 
+/**
+ * Diagnostics hooks (see debug.ts): told when a cooperative point parks and settles and when a
+ * green thread's body starts and ends. Unset (`null`) unless a diagnostic needs it, so the hub's
+ * hot paths pay one comparison.
+ */
+export interface Tracer {
+  /** `point` was just registered on its scope (its arm has run). */
+  parked(point: AnyPoint): void;
+  /** `point` was woken, failed or interrupted: its thread resumes from there. */
+  resumed(point: AnyPoint): void;
+  /** The body of green thread `thread` is about to start. */
+  started(thread: Scope): void;
+  /** Green thread `thread` ended (returned, failed, was killed or abandoned). */
+  ended(thread: Scope): void;
+}
+
 /** Something the run queue can execute. */
 export interface Runnable {
   run(): void;
@@ -300,6 +335,29 @@ export class Hub {
   errorReporter: ErrorReporter = printError;
   /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
   abandonGrace = 0.01;
+  /**
+   * Report the failure of every green thread, also of those someone waits on or is linked to
+   * (`debug.hubExceptions(true)`); by default only failures nobody will see are reported.
+   */
+  reportEveryFailure = false;
+  /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
+  tracer: Tracer | null = null;
+  /**
+   * @internal The hub's coarse clock, that parked points are stamped with: milliseconds since
+   * {@link CLOCK_ORIGIN} (`Date.now()`, the cheapest clock Node has), read at the start of every
+   * hub turn and whenever a point is woken outside one (by a timer, I/O or a thread ending), so
+   * parking costs no clock read of its own.
+   */
+  clock = 0;
+  /** @internal True while the run queue's batch runs. */
+  inTurn = false;
+  /** @internal Called at the start of every hub turn (greenthread.ts keeps its list of live threads). */
+  onTurn: () => void = () => {};
+
+  /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
+  stamp(): void {
+    this.clock = Date.now() - CLOCK_ORIGIN;
+  }
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
   /** The root scope, current outside any green thread. Set by greenthread.ts. */
@@ -368,6 +426,7 @@ export class Hub {
     return new Promise<T>((resolve, reject) => {
       const point = new Point<T>(scope, what, resolve, reject);
       scope.addPoint(point);
+      if (this.tracer !== null) this.tracer.parked(point);
       const cleanup = arm(point, context as C);
       if (cleanup) {
         if (point.settled) cleanup(false, undefined);
@@ -541,8 +600,11 @@ export class Hub {
 
   private runReady(): void {
     this.turnRequested = false;
+    this.stamp();
     const batch = this.ready;
     this.ready = [];
+    this.onTurn();
+    this.inTurn = true;
     for (let i = 0; i < batch.length; i++) {
       try {
         batch[i]!.run();
@@ -550,6 +612,7 @@ export class Hub {
         this.reportError(err, 'a hub callback');
       }
     }
+    this.inTurn = false;
   }
 }
 

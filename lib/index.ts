@@ -25,6 +25,8 @@ export { Event } from './event.js';
 export { Semaphore, BoundedSemaphore, CappedSemaphore } from './semaphore.js';
 export { LightQueue, Queue, PriorityQueue, LifoQueue, Empty, Full, type Compare } from './queue.js';
 export { GreenPool, GreenPile } from './greenpool.js';
+export * as debug from './debug.js';
+export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
 
 /** eventlet's `spawn_n`: the same function as {@link spawnN}. */
 export const spawn_n = spawnN;

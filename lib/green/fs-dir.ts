@@ -13,13 +13,13 @@ import { greenFunction, type Patch } from './greening.js';
  * Green `Dir.prototype.read`: a cooperative point inside green scopes.
  * @example const entry = await dir.read();
  */
-export const read = greenDual('Dir.read', nativeDir.read);
+export const read = greenDual('fs Dir.read', nativeDir.read);
 
 /**
  * Green `Dir.prototype.close`: ends the owner's claim; a cooperative point inside green scopes.
  * @example await dir.close();
  */
-export const close = greenDual('Dir.close', nativeDir.close, forgetDir);
+export const close = greenDual('fs Dir.close', nativeDir.close, forgetDir);
 
 /**
  * Green `Dir.prototype.closeSync`: ends the owner's claim, then closes as Node does.

@@ -91,7 +91,7 @@ function prototypePatches(prototype: Record<string, unknown>): Patch[] {
 }
 
 function cooperativeMethod(name: string, native: Method, signalAt: number | undefined): Method {
-  const green = greenPromise(`FileHandle.${name}`, native, { signalAt });
+  const green = greenPromise(`fs FileHandle.${name}`, native, { signalAt });
   return greenFunction(native, function (this: FileHandle, ...args: unknown[]) {
     return (streamed.has(this) ? native : green).apply(this, args);
   });

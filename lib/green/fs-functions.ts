@@ -38,7 +38,7 @@ export function greenCallback<F extends AnyFunction | undefined>(name: string, n
       options.before?.(args);
       return native.apply(this, args);
     }
-    hub.guardCallback(`fs.${name}`, (signal, done) => callNative(this, native, args, signal, done, scope, options), callback as Callback, discardErrorFree(options.discard));
+    hub.guardCallback(`fs ${name}`, (signal, done) => callNative(this, native, args, signal, done, scope, options), callback as Callback, discardErrorFree(options.discard));
     return undefined;
   };
   return greenFunction(native, green as NonNullable<F>);
@@ -67,7 +67,7 @@ function discardErrorFree(discard: ((args: CallbackArgs) => void) | undefined): 
   return discard && ((args) => args[0] == null && discard(args));
 }
 
-/** How a green promise function treats its call and result. @example greenPromise('fs.promises.open', nativePromises.open, { discard: closeUnwantedHandle }) */
+/** How a green promise function treats its call and result. @example greenPromise('fs promises open', nativePromises.open, { discard: closeUnwantedHandle }) */
 export interface PromiseOptions<T> {
   /** Index of the options argument that takes an AbortSignal. */
   signalAt?: number;
@@ -80,7 +80,7 @@ export interface PromiseOptions<T> {
 /**
  * A green version of a promise-returning function or method such as `fs.promises.stat` or
  * `FileHandle.prototype.read`.
- * @example const stat = greenPromise('fs.promises.stat', nativePromises.stat);
+ * @example const stat = greenPromise('fs promises stat', nativePromises.stat);
  */
 export function greenPromise<F extends AnyFunction | undefined>(what: string, native: F, options: PromiseOptions<Awaited<ReturnType<NonNullable<F>>>> = {}): F {
   if (typeof native !== 'function') return native;
@@ -100,7 +100,7 @@ export function greenPromise<F extends AnyFunction | undefined>(what: string, na
 /**
  * A green version of a method that takes an optional callback and returns a promise without one
  * (`Dir.prototype.read`, `Dir.prototype.close`).
- * @example const read = greenDual('Dir.read', nativeDir.read);
+ * @example const read = greenDual('fs Dir.read', nativeDir.read);
  */
 export function greenDual<F extends AnyFunction>(what: string, native: F, before?: (self: unknown) => void): F {
   const green = function (this: unknown, ...args: unknown[]): unknown {
@@ -124,7 +124,7 @@ export function greenDual<F extends AnyFunction>(what: string, native: F, before
  * A green version of a function returning an async iterator (`fs.promises.watch`,
  * `fs.promises.glob`): each `next()` is a cooperative point; with `signalAt`, the iteration is
  * also aborted when the scope that started it is interrupted.
- * @example const watch = greenIterator('fs.promises.watch', nativePromises.watch, 1);
+ * @example const watch = greenIterator('fs promises watch', nativePromises.watch, 1);
  */
 export function greenIterator<F extends AnyFunction | undefined>(what: string, native: F, signalAt?: number, own?: (scope: Scope, controller: AbortController) => void): F {
   if (typeof native !== 'function') return native;

@@ -24,7 +24,7 @@ type Promises = typeof fs.promises;
 
 /** A green promise function named after its `fs/promises` export. */
 function green<K extends keyof Promises>(name: K, signalAt?: number): Promises[K] {
-  return greenPromise(`fs.promises.${name}`, native[name] as Promises[K] & ((...args: never[]) => unknown), { signalAt }) as Promises[K];
+  return greenPromise(`fs promises ${name}`, native[name] as Promises[K] & ((...args: never[]) => unknown), { signalAt }) as Promises[K];
 }
 
 function adoptHandle(scope: Scope, handle: FileHandle): void {
@@ -90,13 +90,13 @@ export const writeFile = green('writeFile', 2);
  * if the thread is interrupted) until it is closed; one that arrives too late is closed.
  * @example const handle = await open('a.txt'); try { await handle.read(); } finally { await handle.close(); }
  */
-export const open: Promises['open'] = greenPromise('fs.promises.open', native.open, { adopt: adoptHandle, discard: closeUnwantedHandle });
+export const open: Promises['open'] = greenPromise('fs promises open', native.open, { adopt: adoptHandle, discard: closeUnwantedHandle });
 
 /**
  * Green `fs/promises.opendir`: the Dir is owned by the green thread that opened it until closed.
  * @example for await (const entry of await opendir('.')) console.log(entry.name);
  */
-export const opendir: Promises['opendir'] = greenPromise('fs.promises.opendir', native.opendir, {
+export const opendir: Promises['opendir'] = greenPromise('fs promises opendir', native.opendir, {
   adopt: (scope: Scope, dir: Dir) => ownDir(scope, dir),
   discard: closeUnwantedDir,
 });
@@ -105,7 +105,7 @@ export const opendir: Promises['opendir'] = greenPromise('fs.promises.opendir', 
  * Green `fs/promises.mkdtemp`: a directory created after its creator was interrupted is removed.
  * @example const dir = await mkdtemp('/tmp/work-');
  */
-export const mkdtemp: Promises['mkdtemp'] = greenPromise('fs.promises.mkdtemp', native.mkdtemp, {
+export const mkdtemp: Promises['mkdtemp'] = greenPromise('fs promises mkdtemp', native.mkdtemp, {
   discard: (path) => nativeFs.rmdir(path, ignore),
 });
 
@@ -113,7 +113,7 @@ export const mkdtemp: Promises['mkdtemp'] = greenPromise('fs.promises.mkdtemp', 
  * Green `fs/promises.mkdtempDisposable` (Node 24+): removed if it arrives after an interruption.
  * @example await using tmp = await mkdtempDisposable('/tmp/work-');
  */
-export const mkdtempDisposable: Promises['mkdtempDisposable'] = greenPromise('fs.promises.mkdtempDisposable', native.mkdtempDisposable, {
+export const mkdtempDisposable: Promises['mkdtempDisposable'] = greenPromise('fs promises mkdtempDisposable', native.mkdtempDisposable, {
   discard: (tmp) => void tmp.remove().catch(ignore),
 });
 
@@ -122,13 +122,13 @@ export const mkdtempDisposable: Promises['mkdtempDisposable'] = greenPromise('fs
  * the green thread that started it is interrupted.
  * @example for await (const { eventType, filename } of watch('.')) console.log(eventType, filename);
  */
-export const watch: Promises['watch'] = greenIterator('fs.promises.watch', native.watch, 1, ownAbortController);
+export const watch: Promises['watch'] = greenIterator('fs promises watch', native.watch, 1, ownAbortController);
 
 /**
  * Green `fs/promises.glob` (Node 22+): each step is a cooperative point.
  * @example for await (const path of glob('**\/*.ts')) console.log(path);
  */
-export const glob: Promises['glob'] = greenIterator('fs.promises.glob', native.glob);
+export const glob: Promises['glob'] = greenIterator('fs promises glob', native.glob);
 
 /** The green functions, by name (what `monkeyPatch` puts on Node's `fs.promises`). */
 const greens = {

@@ -161,7 +161,7 @@ Object.defineProperty(realpath, 'native', { ...Object.getOwnPropertyDescriptor(n
  * Green `fs.openAsBlob`: a cooperative point inside green threads.
  * @example const blob = await openAsBlob('photo.jpg');
  */
-export const openAsBlob = greenPromise('fs.openAsBlob', native.openAsBlob);
+export const openAsBlob = greenPromise('fs openAsBlob', native.openAsBlob);
 
 type ExistsCallback = (exists: boolean) => void;
 const nativeExists = native.exists as (this: unknown, ...args: unknown[]) => void;
@@ -173,13 +173,13 @@ function existsNow(self: unknown, args: unknown[]): Promise<boolean> {
 }
 
 const existsPromise = greenFunction(nativeExistsPromise, function (this: unknown, path: unknown) {
-  return hub.ownerScope() ? hub.guard('fs.exists', () => existsNow(this, [path])) : nativeExistsPromise.call(this, path);
+  return hub.ownerScope() ? hub.guard('fs exists', () => existsNow(this, [path])) : nativeExistsPromise.call(this, path);
 });
 
 function greenExists(this: unknown, ...args: unknown[]): void {
   const callback = args[args.length - 1];
   if (!hub.ownerScope() || typeof callback !== 'function') return nativeExists.apply(this, args);
-  hub.guard('fs.exists', () => existsNow(this, args.slice(0, -1))).then((yes) => queueMicrotask(() => (callback as ExistsCallback)(yes)), ignore);
+  hub.guard('fs exists', () => existsNow(this, args.slice(0, -1))).then((yes) => queueMicrotask(() => (callback as ExistsCallback)(yes)), ignore);
 }
 Object.defineProperty(greenExists, promisify.custom, { ...Object.getOwnPropertyDescriptor(native.exists, promisify.custom), value: existsPromise });
 

@@ -132,8 +132,8 @@ export const promises: typeof timersPromises = {
   setImmediate: greenWait('timers/promises setImmediate', nativePromises.setImmediate, 1),
   setInterval: greenFunction(nativePromises.setInterval, greenIntervalIterator as typeof nativePromises.setInterval),
   scheduler: {
-    wait: greenWait('scheduler.wait', nativePromises.scheduler.wait.bind(nativePromises.scheduler), 1),
-    yield: greenWait('scheduler.yield', nativePromises.scheduler.yield.bind(nativePromises.scheduler), 0),
+    wait: greenWait('timers/promises scheduler.wait', nativePromises.scheduler.wait.bind(nativePromises.scheduler), 1),
+    yield: greenWait('timers/promises scheduler.yield', nativePromises.scheduler.yield.bind(nativePromises.scheduler), 0),
   } as typeof timersPromises.scheduler,
 };
 
