@@ -28,8 +28,10 @@ export default net;
 
 const kClaim = Symbol('eventlet.socketClaim');
 const kServerClaim = Symbol('eventlet.serverClaim');
+/** Set on a client socket connected in a green scope: its data is delivered in no scope (see `push`). */
+const kUnownedData = Symbol('eventlet.unownedData');
 
-type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; encrypted?: boolean; secureConnecting?: boolean };
+type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; [kUnownedData]?: true; encrypted?: boolean; secureConnecting?: boolean };
 type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; closeAllConnections?: () => void };
 
 const socketPrototype = net.Socket.prototype as ClaimedSocket;
@@ -131,6 +133,7 @@ function claim(socket: ClaimedSocket, inFlight: boolean): void {
 
 function connect(this: ClaimedSocket, ...args: unknown[]): net.Socket {
   claim(this, false);
+  if (this[kClaim]) this[kUnownedData] = true;
   return (native.connect as (...a: unknown[]) => net.Socket).apply(this, args);
 }
 
@@ -153,10 +156,22 @@ function end(this: ClaimedSocket, ...args: unknown[]): net.Socket {
   return (native.end as (...a: unknown[]) => net.Socket).apply(this, args);
 }
 
+/**
+ * A reply arrived: the writer's claim ends. A client socket a green thread connected delivers its
+ * data (and end) in no green scope: Node would run those callbacks in the connecting thread's
+ * context for the socket's whole life, so a pool handing the connection to the next queued
+ * request from a data callback (pg-pool does) would make that request the opener's, and killing
+ * the opener later would destroy another thread's request.
+ */
 function push(this: ClaimedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
   const current = this[kClaim];
   if (current && !this.connecting) current.release();
+  if (this[kUnownedData]) return hub.runUnowned(nativePush, this, chunk, encoding);
   return native.push.call(this, chunk, encoding);
+}
+
+function nativePush(socket: net.Socket, chunk: unknown, encoding?: BufferEncoding): boolean {
+  return native.push.call(socket, chunk, encoding);
 }
 
 /** A TLS server has `addContext`; its sockets are green when `tls` is patched. */
