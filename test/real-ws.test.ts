@@ -49,7 +49,8 @@ for (const mode of PATCH_MODES) {
 
     it('leaves no connection at the server, no handle or file descriptor open, and nothing unhandled', () => {
       expect(report.serverConnectionsLeft).to.equal(0);
-      expect(report.leftOver).to.deep.equal({ resources: [], fds: 0 });
+      expect(report.leftOver.resources).to.deep.equal([]);
+      expect(report.leftOver.fds).to.be.at.most(0);
       expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
     });
   });
