@@ -147,6 +147,7 @@ export class ServerProcess {
   /** Stops it with its stop signal and waits for it to exit (SIGKILL after `seconds`). */
   async stop(seconds = 10): Promise<void> {
     if (this.exited) return;
+    this.child.ref(); // an unref()'d child would let the process end before it is gone
     const exited = once(this.child, 'exit');
     this.child.kill(this.spec.stopSignal);
     let timer: NodeJS.Timeout | undefined;
