@@ -66,7 +66,7 @@ for (const mode of PATCH_MODES) {
       });
     }
 
-    describe('a GreenPool(50) of 200 fetches, each under withTimeout(0.3), every fourth answered after 600 ms', () => {
+    describe('a GreenPool(50) of 200 fetches, each under withTimeout(1), every fourth answered after 3 s', () => {
       it('gets every fast answer, each the right body', () => {
         expect(report.pooled.ok).to.equal(150);
         expect(report.pooled.okAllFast).to.equal(true);
@@ -84,8 +84,8 @@ for (const mode of PATCH_MODES) {
         expect(report.pooled.serverSawGone).to.equal(50);
       });
 
-      it('finishes within 3 s: no fetch waits past its own deadline', () => {
-        expect(report.pooled.elapsedMs).to.be.below(3000);
+      it('finishes within 8 s: no fetch waits past its own deadline', () => {
+        expect(report.pooled.elapsedMs).to.be.below(8000);
       });
     });
 
