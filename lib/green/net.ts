@@ -166,7 +166,7 @@ function end(this: ClaimedSocket, ...args: unknown[]): net.Socket {
 function push(this: ClaimedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
   const current = this[kClaim];
   if (current && !this.connecting) current.release();
-  if (this[kUnownedData]) return hub.runUnowned(nativePush, this, chunk, encoding);
+  if (this[kUnownedData] && hub.ownerScope() !== null) return hub.runUnowned(nativePush, this, chunk, encoding);
   return native.push.call(this, chunk, encoding);
 }
 
