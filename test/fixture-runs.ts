@@ -15,7 +15,7 @@ export interface PatchMode {
   env: Record<string, string>;
 }
 
-/** The two ways: the program calls monkeyPatch() itself, or the loader patches before it runs. */
+/** The two ways: the program calls monkeyPatch() itself, or the loader patches before it runs. @example for (const mode of PATCH_MODES) describe(mode.title, ...); */
 export const PATCH_MODES: PatchMode[] = [
   { title: 'monkeyPatch() in the program', nodeArgs: [], env: { EVENTLET_FIXTURE_PATCH: 'monkeyPatch' } },
   { title: 'node --import eventlet/loader', nodeArgs: ['--import', 'eventlet/loader'], env: { EVENTLET_FIXTURE_PATCH: 'loader' } },

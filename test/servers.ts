@@ -33,12 +33,12 @@ const unavailable = new Map<ServerName, { missing: boolean; message: string }>()
 const running = new Set<Running>();
 let starting: Promise<void> | null = null;
 
-/** The connection string of a server that is up, or undefined. */
+/** The connection string of a server that is up, or undefined. @example new pg.Pool({ connectionString: serverUrl('postgres') }) */
 export function serverUrl(name: ServerName): string | undefined {
   return process.env[servers[name].env] || undefined;
 }
 
-/** Starts every installed server that no `EVENTLET_TEST_*_URL` points to already. Runs once. */
+/** Starts every installed server that no `EVENTLET_TEST_*_URL` points to already. Runs once. @example await startServers(); */
 export function startServers(): Promise<void> {
   starting ??= Promise.all(NAMES.map(startOne)).then(() => undefined);
   return starting;
@@ -62,7 +62,7 @@ async function startOne(name: ServerName): Promise<void> {
   }
 }
 
-/** Stops the servers this process started and removes their folders. */
+/** Stops the servers this process started and removes their folders. @example await stopServers(); */
 export async function stopServers(): Promise<void> {
   await starting?.catch(() => {});
   const stopping = [...running].map(async (server) => {
@@ -116,7 +116,7 @@ function watchExit(): void {
   }
 }
 
-/** The root hooks mocha runs once around the whole run. */
+/** The root hooks mocha runs once around the whole run. @example // .mocharc.json: "require": ["dist/test/servers.js"] */
 export const mochaHooks = {
   async beforeAll(this: Context): Promise<void> {
     this.timeout(60_000);

@@ -23,7 +23,7 @@ export interface RunAs {
   gid: number;
 }
 
-/** The ids of `name` (from `id`), or null when there is no such user. */
+/** The ids of `name` (from `id`), or null when there is no such user. @example userIds('postgres') // { name, uid: 101, gid: 104 } */
 export function userIds(name: string): RunAs | null {
   const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
@@ -31,10 +31,10 @@ export function userIds(name: string): RunAs | null {
   return { name, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** True when this process runs as root. */
+/** True when this process runs as root. @example if (isRoot()) runAs = userIds('postgres'); */
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** The first of `names` found as an executable file in the PATH directories or in `extraDirs`. */
+/** The executable `name` in the PATH directories or in `extraDirs`, or null. @example findExecutable('redis-server', ['/usr/sbin']) */
 export function findExecutable(name: string, extraDirs: string[] = []): string | null {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs].filter(Boolean);
   for (const dir of dirs) {
@@ -51,7 +51,7 @@ export function findExecutable(name: string, extraDirs: string[] = []): string |
 
 const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : null;
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). @example const port = await freePort(); */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
@@ -62,14 +62,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A temporary directory, owned by `owner` when given (we are root and the server runs as it). */
+/** A temporary directory, owned by `owner` when given (we are root and the server runs as it). @example makeTempDir('eventlet-pg-', owner) */
 export function makeTempDir(prefix: string, owner: RunAs | null): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   if (owner) fs.chownSync(dir, owner.uid, owner.gid);
   return dir;
 }
 
-/** Runs `command` to completion (as `owner` when given); throws with its output when it fails. */
+/** Runs `command` to completion (as `owner` when given); throws with its output when it fails. @example runToCompletion(initdb, ['-D', data], owner) */
 export function runToCompletion(command: string, args: string[], owner: RunAs | null, timeoutMs = 60_000): void {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], ...ids(owner) });
   if (result.status !== 0) {
@@ -98,7 +98,7 @@ export interface ServerCommand {
   killSignal: NodeJS.Signals;
 }
 
-/** A running server process. */
+/** A running server process. @example const server = await ServerProcess.start(spec, () => answers(port)); await server.stop(); */
 export class ServerProcess {
   private exited = false;
   private readonly child: ChildProcess;
@@ -218,7 +218,7 @@ function waitGoneSync(pid: number, ms: number): boolean {
   return true;
 }
 
-/** Removes a temporary directory, whatever is in it (a server's data). */
+/** Removes a temporary directory, whatever is in it (a server's data). @example removeDir(dir) */
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }

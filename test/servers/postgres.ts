@@ -34,7 +34,7 @@ function debianBinDirs(): string[] {
   }
 }
 
-/** Where `initdb` and `postgres` are, or why they cannot be used. */
+/** Where `initdb` and `postgres` are, or why they cannot be used. @example if ('missing' in findPostgres()) skip(); */
 export function findPostgres(): { initdb: string; postgres: string; owner: RunAs | null } | { missing: string } {
   const initdb = findExecutable('initdb', debianBinDirs());
   if (!initdb) return { missing: 'PostgreSQL is not installed (no initdb on the PATH or in /usr/lib/postgresql/*/bin)' };

@@ -17,7 +17,7 @@ export interface Redis {
   killNow(): void;
 }
 
-/** Where `redis-server` is, or why it cannot be used. */
+/** Where `redis-server` is, or why it cannot be used. @example if ('missing' in findRedis()) skip(); */
 export function findRedis(): { program: string } | { missing: string } {
   const program = findExecutable('redis-server', ['/usr/sbin', '/usr/local/sbin']);
   return program ? { program } : { missing: 'Redis is not installed (no redis-server on the PATH)' };
