@@ -59,6 +59,12 @@ export interface Workload {
   note?: string;
   /** At most this many repetitions (slow workloads), whatever `--reps` says. */
   maxReps?: number;
+  /**
+   * Run by bench/run.ts before the workload's child processes (e.g. to start a server whose
+   * address they read from the environment); resolves with the teardown run after them. A
+   * workload whose setup throws is skipped, with the reason printed.
+   */
+  setup?: () => Promise<() => Promise<void>>;
 }
 
 /** The result line a child process prints. */

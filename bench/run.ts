@@ -24,9 +24,10 @@ import { workload as memory } from './memory.js';
 import { workload as dns } from './dns.js';
 import { workload as httpKeepalive } from './http-keepalive.js';
 import { workload as tcpEcho } from './tcp-echo.js';
+import { workload as pg } from './pg.js';
 
 /** Every workload, in the order of the table. */
-export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho];
+export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho, pg];
 
 interface Options {
   reps: number;
@@ -116,24 +117,48 @@ async function main(): Promise<void> {
   console.log(`each variant in a fresh process, ${options.reps} repetitions alternated, medians shown; lower is better except req/s\n`);
 
   const results: Record<string, Record<string, { samples: number[]; median: number; unit: string; n: number }>> = {};
-  for (const workload of workloads) {
-    const n = Math.max(2, Math.round((workload.n * options.scale) / 2) * 2);
-    const names = Object.keys(workload.variants);
-    const samples: Record<string, number[]> = Object.fromEntries(names.map((v) => [v, []]));
-    const reps = Math.min(options.reps, workload.maxReps ?? Infinity);
-    for (let rep = 0; rep < reps; rep++) {
-      // rotate the order each repetition so no variant always runs first or last
-      const order = names.map((_, i) => names[(i + rep) % names.length]!);
-      for (const variant of order) {
-        const sample = await runChild(workload, variant, n);
-        samples[variant]!.push(sample.value);
-        for (const [key, value] of Object.entries(sample.extra ?? {})) (samples[`${variant} ${key}`] ??= []).push(value);
-      }
+  const skipped: string[] = [];
+  for (const workload of [...workloads]) {
+    let teardown: (() => Promise<void>) | undefined;
+    try {
+      teardown = await workload.setup?.();
+    } catch (err) {
+      skipped.push(`${workload.id} skipped: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      workloads.splice(workloads.indexOf(workload), 1);
+      continue;
     }
-    results[workload.id] = Object.fromEntries(Object.keys(samples).map((v) => [v, { samples: samples[v]!, median: median(samples[v]!), unit: workload.unit, n }]));
-    process.stderr.write(`  ${workload.id} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    try {
+      results[workload.id] = await measure(workload, options, started);
+    } finally {
+      await teardown?.();
+    }
   }
+  for (const line of skipped) console.log(line);
+  printResults(workloads, results, options, started);
+}
 
+type Results = Record<string, Record<string, { samples: number[]; median: number; unit: string; n: number }>>;
+
+/** Runs every variant of `workload` `reps` times in fresh processes, alternated; its samples and medians. */
+async function measure(workload: Workload, options: Options, started: number): Promise<Results[string]> {
+  const n = Math.max(2, Math.round((workload.n * options.scale) / 2) * 2);
+  const names = Object.keys(workload.variants);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((v) => [v, []]));
+  const reps = Math.min(options.reps, workload.maxReps ?? Infinity);
+  for (let rep = 0; rep < reps; rep++) {
+    // rotate the order each repetition so no variant always runs first or last
+    const order = names.map((_, i) => names[(i + rep) % names.length]!);
+    for (const variant of order) {
+      const sample = await runChild(workload, variant, n);
+      samples[variant]!.push(sample.value);
+      for (const [key, value] of Object.entries(sample.extra ?? {})) (samples[`${variant} ${key}`] ??= []).push(value);
+    }
+  }
+  process.stderr.write(`  ${workload.id} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  return Object.fromEntries(Object.keys(samples).map((v) => [v, { samples: samples[v]!, median: median(samples[v]!), unit: workload.unit, n }]));
+}
+
+function printResults(workloads: Workload[], results: Results, options: Options, started: number): void {
   const rows = [['workload', 'baseline', 'ours', 'baseline', 'ratio', 'goal', 'met?']];
   for (const workload of workloads) {
     const r = results[workload.id]!;

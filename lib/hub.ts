@@ -393,6 +393,16 @@ export class Hub {
     return this.storage.run(undefined as unknown as Scope, fn, ...args);
   }
 
+  /**
+   * Runs `fn(...args)` in no green scope, every other `AsyncLocalStorage` store left as it is:
+   * for callbacks that serve whoever uses a shared object rather than the thread that created it
+   * (a pooled socket's data), so what they start is owned by nobody. Cheap when already outside.
+   */
+  runUnowned<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    if (this.storage.getStore() === undefined) return fn(...args);
+    return this.storage.run(undefined as unknown as Scope, fn, ...args);
+  }
+
   /** Queues `entry.run()` for the next hub turn (batched, in order). */
   schedule(entry: Runnable): void {
     this.ready.push(entry);

@@ -400,6 +400,41 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
       expect(local.accepted).to.have.length(1);
     });
 
+    it("a request a connection's data callback sends for someone else (as pg-pool does) is not its opener's: killing the opener leaves it to finish", async () => {
+      const server = await listen(
+        net.createServer((s) => {
+          s.setEncoding('utf8');
+          s.on('data', (data: string) => {
+            for (const line of data.split('\n').filter(Boolean)) setTimeout(() => s.write(`re ${line}\n`), 50);
+          });
+        }),
+      );
+      const replies: string[] = [];
+      const queued = ['b', 'c'];
+      let socket: net.Socket | undefined;
+      const opener = spawn(async () => {
+        socket = net.connect(portOf(server), '127.0.0.1');
+        socket.setEncoding('utf8');
+        socket.on('data', (data: string) => {
+          replies.push(data.trim());
+          const next = queued.shift();
+          if (next) socket!.write(`${next}\n`);
+        });
+        socket.write('a\n');
+        await sleep(60);
+      });
+      try {
+        await waitFor('the reply to b, and c sent', () => replies.length === 2);
+        await opener.kill();
+        await waitFor('the reply to c', () => replies.length === 3);
+        expect(replies).to.deep.equal(['re a', 're b', 're c']);
+        expect(socket!.destroyed).to.equal(false);
+      } finally {
+        socket?.destroy();
+        server.close();
+      }
+    });
+
     it('leaves sockets outside green threads alone while threads and scopes around them are interrupted', async () => {
       const outside = httpGet(`${local.origin}/delay?ms=300`, { agent: false });
       const victim = spawn(() => fetch(`${local.origin}/slow`));
@@ -614,6 +649,26 @@ describe('green net used on its own (eventlet/green/net, nothing patched)', () =
       expect(greenNetModule.Stream).to.equal(greenNetModule.Socket);
     } finally {
       for (const socket of [...sockets, ...accepted]) socket.destroy();
+      server.close();
+    }
+  });
+
+  it("destroys a new Socket() whose request was written from its 'connect' callback (Node resets the instance's write on connect), when its thread is killed", async () => {
+    const { server, received, accepted } = await silentServer();
+    let socket: net.Socket | undefined;
+    const thread = spawn(async () => {
+      socket = new greenNetModule.Socket();
+      socket.on('error', () => {});
+      socket.connect(portOf(server), '127.0.0.1');
+      socket.once('connect', () => socket!.write('startup'));
+      await never();
+    });
+    try {
+      await waitFor('the request to arrive', () => received.includes('startup'));
+      await thread.kill();
+      expect(socket!.destroyed).to.equal(true);
+    } finally {
+      for (const s of [socket, ...accepted]) s?.destroy();
       server.close();
     }
   });

@@ -36,8 +36,10 @@ const kClaim = Symbol('eventlet.socketClaim');
 const kServerClaim = Symbol('eventlet.serverClaim');
 /** Marks a socket or server made by the green module itself: green whatever is patched. */
 const kGreen = Symbol('eventlet.green');
+/** Set on a client socket connected in a green scope: its data is delivered in no scope (see `push`). */
+const kUnownedData = Symbol('eventlet.unownedData');
 
-type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; [kGreen]?: true; encrypted?: boolean; secureConnecting?: boolean };
+type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; [kGreen]?: true; [kUnownedData]?: true; encrypted?: boolean; secureConnecting?: boolean };
 type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; [kGreen]?: true; closeAllConnections?: () => void };
 
 const socketPrototype = net.Socket.prototype as ClaimedSocket;
@@ -137,6 +139,12 @@ function claim(socket: ClaimedSocket, inFlight: boolean): void {
   if (inFlight) current.inFlight = true;
 }
 
+/** Claims a client socket that starts connecting; its data will then be delivered in no scope. */
+function claimConnecting(socket: ClaimedSocket): void {
+  claim(socket, false);
+  if (socket[kClaim]) socket[kUnownedData] = true;
+}
+
 /**
  * True when a write on `socket` can be a request awaiting a reply: the socket can still receive
  * one. A write-only pipe (`process.stdout` piped) or a terminal never replies, so a green thread
@@ -146,58 +154,62 @@ function awaitsReply(socket: ClaimedSocket): boolean {
   return socket.readable && !(socket as { isTTY?: boolean }).isTTY;
 }
 
-/** What each hook does before Node's method runs: claims, releases. */
-const before = {
-  connect(socket: ClaimedSocket): void {
-    claim(socket, false);
+/** Runs the method a hook wraps: Node's, or the one an own hook found on the instance. */
+type Call = (self: never, args: unknown[]) => unknown;
+
+/** What each hook does around the method it wraps: claims, releases, then `call`. */
+const around = {
+  connect(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
+    claimConnecting(socket);
+    return call(socket as never, args);
   },
-  write(socket: ClaimedSocket): void {
+  write(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
     if (awaitsReply(socket)) claim(socket, true);
+    return call(socket as never, args);
   },
-  end(socket: ClaimedSocket, args: unknown[]): void {
+  end(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
     if (args.length > 0 && typeof args[0] !== 'function' && awaitsReply(socket)) claim(socket, true);
+    return call(socket as never, args);
   },
-  push(socket: ClaimedSocket): void {
+  /**
+   * A reply arrived: the writer's claim ends. A client socket a green thread connected delivers its
+   * data (and end) in no green scope: Node would run those callbacks in the connecting thread's
+   * context for the socket's whole life, so a pool handing the connection to the next queued
+   * request from a data callback (pg-pool does) would make that request the opener's, and killing
+   * the opener later would destroy another thread's request.
+   */
+  push(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
     const current = socket[kClaim];
     if (current && !socket.connecting) current.release();
+    if (socket[kUnownedData] && hub.ownerScope() !== null) return hub.runUnowned(call, socket as never, args);
+    return call(socket as never, args);
   },
-  listen(server: ClaimedServer): void {
+  listen(server: ClaimedServer, args: unknown[], call: Call): unknown {
     const scope = hub.ownerScope();
-    if (!scope || server[kServerClaim] || !(server[kGreen] === true || patchedModules.has(serverKind(server)))) return;
-    const serverClaim = new ServerClaim(server);
-    server[kServerClaim] = serverClaim;
-    scope.adopt(serverClaim);
+    if (scope && !server[kServerClaim] && (server[kGreen] === true || patchedModules.has(serverKind(server)))) {
+      const serverClaim = new ServerClaim(server);
+      server[kServerClaim] = serverClaim;
+      scope.adopt(serverClaim);
+    }
+    return call(server as never, args);
   },
 };
+
+type HookName = keyof typeof around;
+
+/** A prototype hook: `around[name]` with Node's own method. */
+function prototypeHook(name: HookName) {
+  const method = native[name] as (...args: unknown[]) => unknown;
+  const call: Call = (self, args) => method.apply(self, args);
+  const hook = around[name] as (self: never, args: unknown[], call: Call) => unknown;
+  return function (this: never, ...args: unknown[]): unknown {
+    return hook(this, args, call);
+  };
+}
 
 /** A TLS server has `addContext`; its sockets are green when `tls` is patched. */
 function serverKind(server: net.Server): 'tls' | 'net' {
   return 'addContext' in server ? 'tls' : 'net';
-}
-
-function connectHook(this: ClaimedSocket, ...args: unknown[]): net.Socket {
-  before.connect(this);
-  return (native.connect as (...a: unknown[]) => net.Socket).apply(this, args);
-}
-
-function writeHook(this: ClaimedSocket, ...args: unknown[]): boolean {
-  before.write(this);
-  return (native.write as (...a: unknown[]) => boolean).apply(this, args);
-}
-
-function endHook(this: ClaimedSocket, ...args: unknown[]): net.Socket {
-  before.end(this, args);
-  return (native.end as (...a: unknown[]) => net.Socket).apply(this, args);
-}
-
-function pushHook(this: ClaimedSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
-  before.push(this);
-  return native.push.call(this, chunk, encoding);
-}
-
-function listenHook(this: ClaimedServer, ...args: unknown[]): net.Server {
-  before.listen(this);
-  return (native.listen as (...a: unknown[]) => net.Server).apply(this, args);
 }
 
 diagnosticsChannel.subscribe('net.server.socket', (message) => {
@@ -211,43 +223,43 @@ diagnosticsChannel.subscribe('net.server.socket', (message) => {
  * socket is a `net.Socket`), each deciding per socket whether its module is patched.
  */
 export const socketHooks: Patch[] = [
-  { target: socketPrototype, key: 'connect', value: connectHook },
-  { target: socketPrototype, key: 'write', value: writeHook },
-  { target: socketPrototype, key: 'end', value: endHook },
-  { target: socketPrototype, key: 'push', value: pushHook },
-  { target: serverPrototype, key: 'listen', value: listenHook },
+  { target: socketPrototype, key: 'connect', value: prototypeHook('connect') },
+  { target: socketPrototype, key: 'write', value: prototypeHook('write') },
+  { target: socketPrototype, key: 'end', value: prototypeHook('end') },
+  { target: socketPrototype, key: 'push', value: prototypeHook('push') },
+  { target: serverPrototype, key: 'listen', value: prototypeHook('listen') },
 ];
 
 /** In-place replacements applied by `monkeyPatch({ net: true })`. */
 export const patches: Patch[] = socketHooks;
 
 /**
- * Gives `target` the hooks of `hooks` as own, non-enumerable methods that run the hook's claim and
- * then the method the instance's prototype chain has (a subclass's override, or Node's), so one
- * object is green without touching any prototype.
+ * Gives `target` the hooks named in `names` as own, non-enumerable accessor properties, so one
+ * object is green without touching any prototype. Each reads as a method that runs the hook around
+ * the method the instance would otherwise have: the inherited one (a subclass's override, or
+ * Node's), or one assigned to the instance later — Node itself assigns some (`connect` resets an
+ * instance's `write`), and such an assignment must not remove the hook.
  */
-function ownHooks(target: object, hooks: Record<string, (this: never, ...args: unknown[]) => unknown>): void {
-  for (const [key, hook] of Object.entries(hooks)) {
-    Object.defineProperty(target, key, { value: hook, writable: true, configurable: true, enumerable: false });
+function ownHooks(target: object, names: readonly HookName[]): void {
+  for (const name of names) {
+    let assigned: ((...args: unknown[]) => unknown) | undefined;
+    const call: Call = (self, args) => (assigned ?? (Object.getPrototypeOf(self) as Record<string, (...a: unknown[]) => unknown>)[name]!).apply(self, args);
+    const hook = around[name] as (self: never, args: unknown[], call: Call) => unknown;
+    const method = function (this: never, ...args: unknown[]): unknown {
+      return hook(this, args, call);
+    };
+    Object.defineProperty(target, name, {
+      get: () => method,
+      set: (value: (...args: unknown[]) => unknown) => {
+        assigned = value === (Object.getPrototypeOf(target) as Record<string, unknown>)[name] ? undefined : value;
+      },
+      configurable: true,
+      enumerable: false,
+    });
   }
 }
 
-/** An own method that runs `run` on the instance, then the instance's inherited `key` method. */
-function chained(key: string, run: (self: never, args: unknown[]) => void) {
-  return function (this: object, ...args: unknown[]): unknown {
-    run(this as never, args);
-    return (Object.getPrototypeOf(this) as Record<string, (...a: unknown[]) => unknown>)[key]!.apply(this, args);
-  };
-}
-
-const ownSocketHooks = {
-  connect: chained('connect', before.connect),
-  write: chained('write', before.write),
-  end: chained('end', before.end),
-  push: chained('push', before.push),
-};
-
-const ownServerHooks = { listen: chained('listen', before.listen) };
+const SOCKET_HOOKS: readonly HookName[] = ['connect', 'write', 'end', 'push'];
 
 /**
  * Makes one socket green on its own (whatever is patched): owned by the green thread that
@@ -258,7 +270,7 @@ export function markSocket<S extends net.Socket>(socket: S): S {
   const marked = socket as S & ClaimedSocket;
   if (marked[kGreen]) return socket;
   marked[kGreen] = true;
-  ownHooks(marked, ownSocketHooks);
+  ownHooks(marked, SOCKET_HOOKS);
   return socket;
 }
 
@@ -270,7 +282,7 @@ export function markSocket<S extends net.Socket>(socket: S): S {
 export function connectedBy<F extends (...args: never[]) => net.Socket>(native: F): F {
   return greenFunction(native, function (this: unknown, ...args: Parameters<F>) {
     const socket = markSocket(native.apply(this, args)) as ClaimedSocket;
-    claim(socket, false);
+    claimConnecting(socket);
     return socket;
   } as F);
 }
@@ -284,7 +296,7 @@ export function markServer<S extends net.Server>(server: S): S {
   const marked = server as S & ClaimedServer;
   if (marked[kGreen]) return server;
   marked[kGreen] = true;
-  ownHooks(marked, ownServerHooks);
+  ownHooks(marked, ['listen']);
   return server;
 }
 

@@ -1,0 +1,76 @@
+/**
+ * Workload 8: pg `SELECT 1` queries per second through a `pg.Pool` of 10 connections, 50 queries in
+ * flight, n queries in all, against a throwaway PostgreSQL the workload's setup starts (see
+ * test/servers/postgres.ts; `EVENTLET_BENCH_PG_URL` names a server of your own instead).
+ * `patched` applies `monkeyPatch()` first and issues the queries from 50 green threads of a
+ * GreenPool; `unpatched` runs the same loop in 50 plain async functions without loading the
+ * package. Reports queries per second (higher is better).
+ */
+import { loadEventlet, runIfMain, type Workload } from './harness.js';
+
+const CONCURRENCY = 50;
+const POOL_SIZE = 10;
+const ENV = 'EVENTLET_BENCH_PG_URL';
+
+/** Runs n `SELECT 1` through a pool of 10 from `drive(worker)` and returns queries per second. */
+async function queries(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<number> {
+  const url = process.env[ENV];
+  if (!url) throw new Error(`${ENV} is not set: run this workload through bench/run.ts`);
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+  // open the connections before the clock starts
+  await Promise.all(Array.from({ length: POOL_SIZE }, () => pool.query('SELECT 1')));
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < n) {
+      issued++;
+      await pool.query('SELECT 1');
+    }
+  };
+  const start = process.hrtime.bigint();
+  await drive(worker);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await pool.end();
+  return n / seconds;
+}
+
+/** Starts a throwaway PostgreSQL for the child processes, unless one is named already. */
+async function startServer(): Promise<() => Promise<void>> {
+  if (process.env[ENV]) return async () => {};
+  const { startPostgres } = await import('../test/servers/postgres.js');
+  const server = await startPostgres();
+  process.env[ENV] = server.url;
+  return async () => {
+    delete process.env[ENV];
+    await server.stop();
+  };
+}
+
+export const workload: Workload = {
+  id: 'pg',
+  title: 'pg SELECT 1, pool of 10, 50 in flight',
+  unit: 'req/s',
+  n: 20_000,
+  warmup: 2_000,
+  setup: startServer,
+  variants: {
+    async patched(n) {
+      const { monkeyPatch, GreenPool } = await loadEventlet();
+      monkeyPatch();
+      return queries(n, async (worker) => {
+        const pool = new GreenPool(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) await pool.spawn(worker);
+        await pool.waitall();
+      });
+    },
+    async unpatched(n) {
+      return queries(n, async (worker) => {
+        await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      });
+    },
+  },
+  comparisons: [{ ours: 'patched', baseline: 'unpatched', label: 'unpatched, async fns', goal: 0.95, higherIsBetter: true }],
+  note: 'pg: a pg.Pool of 10 against a throwaway local PostgreSQL; patched = monkeyPatch() + queries from 50 green threads (GreenPool), unpatched = the same loop in 50 async functions. Ratio = patched rate / unpatched rate.',
+};
+
+await runIfMain(import.meta.url, workload);
