@@ -3,13 +3,14 @@
 // - ```js blocks run as ES modules (```cjs as CommonJS) written next to this file, so 'eventlet'
 //   resolves to this package. Each `// → text` comment is one line the block must print, in order,
 //   and nothing else may be printed (stderr must stay empty).
-// - ```sh blocks run line by line with bash in the repository root and must exit 0. A ```text block
-//   right after one is the output of its last command: every line must appear, in order, with any
-//   number in it free to differ (timings, counts).
+// - ```sh blocks run line by line with bash in the repository root and must exit 0. A command
+//   ending in `&` (a server) must still be running a second later; it is stopped when the block
+//   ends. A ```text block right after a sh block is the output of its last command: every line must
+//   appear, in order, with any number in it free to differ (timings, counts).
 // - The commands that set up or run this very suite (`npm install`, `npm test`, `bash .ci/run`) and
 //   the benchmarks (minutes long) are not run; everything else is.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -118,12 +119,33 @@ function expectOutputShape(stdout: string, expected: string): void {
   }
 }
 
+/** Starts `command` (a server) in the background; fails unless it is still running a second later. */
+async function startInBackground(command: string): Promise<ChildProcess> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn('bash', ['-c', `exec ${command}`], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(child.exitCode, `${command} exited at once\nstderr:\n${stderr}`).to.equal(null);
+  return child;
+}
+
 async function runCommands(block: Block): Promise<void> {
   let last: Run | null = null;
-  for (const command of commandsOf(block.code)) {
-    if (NOT_RUN.some((pattern) => pattern.test(command))) continue;
-    last = await run('bash', ['-c', command], root, 120_000);
-    expect(last.code, `${command}\n${show(last)}`).to.equal(0);
+  const servers: ChildProcess[] = [];
+  try {
+    for (const command of commandsOf(block.code)) {
+      if (NOT_RUN.some((pattern) => pattern.test(command))) continue;
+      if (command.endsWith('&')) {
+        servers.push(await startInBackground(command.slice(0, -1).trim()));
+        continue;
+      }
+      last = await run('bash', ['-c', command], root, 120_000);
+      expect(last.code, `${command}\n${show(last)}`).to.equal(0);
+    }
+  } finally {
+    for (const server of servers) server.kill();
   }
   if (block.output !== undefined) {
     expect(last, 'a text block follows a sh block none of whose commands ran').to.not.equal(null);
