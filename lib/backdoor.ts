@@ -111,7 +111,7 @@ async function listenOn(options: ListenOptions): Promise<net.Server> {
   const server = getHub().runOutside(() => net.createServer());
   getHub().runOutside(() => server.listen(options));
   try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+    await once(server, 'listening'); // rejects with the server's 'error' instead
   } catch (err) {
     server.close();
     throw err;

@@ -109,8 +109,8 @@ export class BlockingDetector {
     this.lastTick = now;
     this.lastSwitch = Math.max(this.lastSwitch, now);
     this.worst = null;
-    if (elapsed <= this.resolution * 1000) return;
     const blockedMs = elapsed - this.tickMs;
+    if (blockedMs <= this.resolution * 1000) return;
     const culprit = worst !== null && worst.ms > blockedMs / 2 ? worst : null;
     const seconds = (culprit ? culprit.ms : blockedMs) / 1000;
     getHub().reportError(new BlockingDetected(seconds, this.resolution, culprit?.thread ?? null, culprit?.stack ?? null), 'the blocking detector');

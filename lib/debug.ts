@@ -12,7 +12,6 @@ import { BlockingDetector } from './blocking-detector.js';
 import { requireBoolean, requireSeconds } from './validate.js';
 
 export { BlockingDetected } from './blocking-detector.js';
-export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
 
 /** What {@link greenThreads} tells about one live green thread. */
 export interface GreenThreadInfo {

@@ -202,9 +202,35 @@ export class Scope {
     return this.poison !== NONE;
   }
 
-  /** Registers something released when the scope ends. */
+  /**
+   * Registers something released when the scope ends. A scope already interrupted, whose exception
+   * has not been thrown yet (its thread was woken just before the kill) or that was abandoned,
+   * releases the item at once, as the interruption would have: right after the current synchronous
+   * step, so the caller finishes setting it up (a socket starts connecting) before it is destroyed.
+   */
   adopt(item: Owned): void {
     (this.owned ??= new Set()).add(item);
+    const reason = this.interruptionWaiting();
+    if (reason !== NONE && item.interrupted) queueMicrotask(() => this.releaseLate(item, reason));
+  }
+
+  /** The interruption this scope (or an enclosing one) has not thrown yet, or its poison. */
+  private interruptionWaiting(): unknown {
+    for (let scope: Scope | null = this; scope; scope = scope.parent) {
+      if (scope.poison !== NONE) return scope.poison;
+      if (scope.pending !== NONE) return scope.pending;
+    }
+    return NONE;
+  }
+
+  /** Releases `item`, adopted after the interruption `reason`, if it is still owned. */
+  private releaseLate(item: Owned, reason: unknown): void {
+    if (!this.owned?.delete(item)) return;
+    try {
+      item.interrupted!(reason);
+    } catch (err) {
+      hub.reportError(err, 'releasing a resource of an interrupted green thread');
+    }
   }
 
   /** Forgets an owned item (it was released by other means). */
@@ -397,6 +423,7 @@ export class Hub {
    * Runs `fn(...args)` in no green scope, every other `AsyncLocalStorage` store left as it is:
    * for callbacks that serve whoever uses a shared object rather than the thread that created it
    * (a pooled socket's data), so what they start is owned by nobody. Cheap when already outside.
+   * @example hub.runUnowned(nativePush, socket, chunk); // 'data' listeners run in no green thread
    */
   runUnowned<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
     if (this.storage.getStore() === undefined) return fn(...args);
@@ -433,6 +460,7 @@ export class Hub {
     const scope = this.currentScope();
     const err = scope.takeInterruption();
     if (err !== NONE) return Promise.reject(err);
+    if (!this.inTurn) this.stamp(); // resumed by something other than a point: a new moment
     return new Promise<T>((resolve, reject) => {
       const point = new Point<T>(scope, what, resolve, reject);
       scope.addPoint(point);

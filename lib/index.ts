@@ -36,10 +36,16 @@ export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type Mo
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;
-/** eventlet's `import_patched`: the same function as {@link importPatched}. */
+/**
+ * eventlet's `import_patched`: the same function as {@link importPatched}.
+ * @example const { default: pg } = await import_patched('pg');
+ */
 export const import_patched = importPatched;
 
 export { connect, listen, wrapSsl, serve, StopServe, type ServeHandler, type WrapSslOptions } from './convenience.js';
 export { GreenSocket, SocketTimeout, BlockingIOError, type Address, type SocketAddress, type Family } from './green/greenio.js';
-/** eventlet's `wrap_ssl`: the same function as {@link wrapSsl}. */
+/**
+ * eventlet's `wrap_ssl`: the same function as {@link wrapSsl}.
+ * @example const secure = await wrap_ssl(await connect(['example.com', 443]), { servername: 'example.com' });
+ */
 export const wrap_ssl = wrapSsl;

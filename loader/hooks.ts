@@ -120,7 +120,7 @@ function greenURL(specifier: string, tag: string): string | null {
   const bare = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
   if (bare === 'module') return MODULE_VIEW_SCHEME + tag;
   const green = GREEN_SPECIFIERS[bare];
-  if (!green || (tag !== green.module && !tag.split('.').includes(green.module))) return null;
+  if (!green || !tag.split('.').includes(green.module)) return null;
   return green.property ? SUBPATH_SCHEME + bare : greenFileURL(green.module);
 }
 

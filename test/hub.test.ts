@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { getHub, GreenletExit, sleep, spawn, spawnN, Timeout, withTimeout, type GreenThread } from '../lib/index.js';
+import type { Point } from '../lib/hub.js';
 import { never, since } from './support.js';
 
 type Report = { err: unknown; source: string };
@@ -186,6 +187,30 @@ describe('hub', () => {
   });
 
   describe('resources', () => {
+    it('releases what a thread adopts after a kill it has not seen yet (woken just before the kill), right after that step', async () => {
+      const released: unknown[] = [];
+      let adopted = false;
+      let parked: Point<void> | undefined;
+      let releasedBeforeNextStep = -1;
+      const thread = spawn(async () => {
+        await getHub().park<void>('test wait', (point) => {
+          parked = point;
+        });
+        getHub().own({ interrupted: (reason) => released.push(reason) });
+        adopted = true;
+        await Promise.resolve();
+        releasedBeforeNextStep = released.length;
+        await never();
+      });
+      await sleep(0); // the thread is parked
+      parked!.wake(undefined); // woken: it resumes on the next microtask...
+      await thread.kill(); // ...but the kill comes first, with no point left to reject
+      expect(adopted, 'the thread resumed from its woken point before it saw the kill').to.equal(true);
+      expect(releasedBeforeNextStep).to.equal(1);
+      expect(released).to.have.length(1);
+      expect(released[0]).to.be.instanceOf(GreenletExit);
+    });
+
     it('leaves the active resources as they were after 10,000 threads with Timeouts are killed, finish or time out', async function () {
       this.timeout(60_000);
       await sleep(0.02);

@@ -300,17 +300,35 @@ export function markServer<S extends net.Server>(server: S): S {
   return server;
 }
 
-/** `net.connect`, with the socket it returns green. */
+/**
+ * `net.connect`, with the socket it returns green.
+ * @example spawn(() => net.connect(5432, 'db.local').write(startup)); // killed: the socket is destroyed
+ */
 export const connect = connectedBy(net.connect);
-/** `net.createConnection`, with the socket it returns green. */
+/**
+ * `net.createConnection`, with the socket it returns green.
+ * @example const socket = net.createConnection({ port: 6379 });
+ */
 export const createConnection = connectedBy(net.createConnection);
-/** `net.Socket`, whose instances (also of subclasses) are green; `instanceof` is Node's. */
+/**
+ * `net.Socket`, whose instances (also of subclasses) are green; `instanceof` is Node's.
+ * @example new net.Socket().connect(80, 'example.com'); // owned by the calling green thread
+ */
 export const Socket = greenConstructor(net.Socket, markSocket);
-/** `net.Stream` (Node's alias of `Socket`): the green `Socket`. */
+/**
+ * `net.Stream` (Node's alias of `Socket`): the green `Socket`.
+ * @example net.Stream === net.Socket; // true
+ */
 export const Stream = Socket;
-/** `net.Server`, whose instances are green. */
+/**
+ * `net.Server`, whose instances are green.
+ * @example new net.Server(onConnection).listen(0); // closed if the listening thread is killed
+ */
 export const Server = greenConstructor(net.Server, markServer);
-/** `net.createServer`, with the server it returns green. */
+/**
+ * `net.createServer`, with the server it returns green.
+ * @example net.createServer((socket) => socket.end('hi')).listen(8000);
+ */
 export const createServer = greenFunction(net.createServer, function (this: unknown, ...args: Parameters<typeof net.createServer>) {
   return markServer(net.createServer.apply(this, args));
 } as typeof net.createServer);

@@ -18,13 +18,25 @@ export * from 'node:tls';
 /** In-place replacements applied by `monkeyPatch({ tls: true })`: the socket hooks shared with `net`. */
 export const patches: Patch[] = socketHooks;
 
-/** `tls.connect`, with the TLS socket it returns green (owned while connecting and handshaking). */
+/**
+ * `tls.connect`, with the TLS socket it returns green (owned while connecting and handshaking).
+ * @example await withTimeout(2, () => once(tls.connect(443, 'example.com'), 'secureConnect'));
+ */
 export const connect = connectedBy(tls.connect);
-/** `tls.TLSSocket`, whose instances (also of subclasses) are green; `instanceof` is Node's. */
+/**
+ * `tls.TLSSocket`, whose instances (also of subclasses) are green; `instanceof` is Node's.
+ * @example const secure = new tls.TLSSocket(socket, { isServer: false });
+ */
 export const TLSSocket = greenConstructor(tls.TLSSocket, markSocket);
-/** `tls.Server`, whose instances are green. */
+/**
+ * `tls.Server`, whose instances are green.
+ * @example new tls.Server({ key, cert }, onSecureConnection).listen(8443);
+ */
 export const Server = greenConstructor(tls.Server, markServer);
-/** `tls.createServer`, with the server it returns green. */
+/**
+ * `tls.createServer`, with the server it returns green.
+ * @example tls.createServer({ key, cert }, (socket) => socket.end('hi')).listen(8443);
+ */
 export const createServer = greenFunction(tls.createServer, function (this: unknown, ...args: Parameters<typeof tls.createServer>) {
   return markServer(tls.createServer.apply(this, args));
 } as typeof tls.createServer);
