@@ -68,6 +68,17 @@ export interface WaitList<P> {
 /** Marker for "no pending interruption". */
 const NONE: unique symbol = Symbol('none');
 
+/**
+ * The resolvers of the promise being made by {@link Hub.park}: a module-level executor hands them
+ * over, so parking allocates no executor closure per call.
+ */
+let parkResolve: ((value: never) => void) | null = null;
+let parkReject: ((err: unknown) => void) | null = null;
+function parkExecutor(resolve: (value: never) => void, reject: (err: unknown) => void): void {
+  parkResolve = resolve;
+  parkReject = reject;
+}
+
 /** A pending cooperative point: a parked promise that can be woken or interrupted. */
 export class Point<T = unknown> {
   /** What the point waits on (`sleep`, `queue get`, `event wait`, ...), for diagnostics. */
@@ -272,6 +283,7 @@ export class Scope {
   abandon(reason: unknown): void {
     if (this.ended) return;
     this.poison = reason;
+    hub.noteAbandoned();
     this.interruptOwned(reason);
     const onAbandon = this.onAbandon;
     this.end(true, reason);
@@ -396,6 +408,8 @@ export class Hub {
   private readonly outsideResource = HOOKED_STORAGE ? null : new AsyncResource('eventlet.hub');
   private ready: Runnable[] = [];
   private turnRequested = false;
+  /** Set once any scope has been abandoned (it stays poisoned for good). */
+  private anyAbandoned = false;
   private readonly runBatch = (): void => this.runReady();
 
   /** The scope operations started now belong to. */
@@ -461,18 +475,44 @@ export class Hub {
     const err = scope.takeInterruption();
     if (err !== NONE) return Promise.reject(err);
     if (!this.inTurn) this.stamp(); // resumed by something other than a point: a new moment
-    return new Promise<T>((resolve, reject) => {
-      const point = new Point<T>(scope, what, resolve, reject);
-      scope.addPoint(point);
-      if (this.tracer !== null) this.tracer.parked(point);
-      const cleanup = arm(point, context as C);
-      if (cleanup) {
-        if (point.settled) cleanup(false, undefined);
-        else point.cleanup = cleanup;
-      }
-      const root = scope.root;
-      if (root.parkListeners) this.flushParkListeners(root);
-    });
+    const promise = new Promise<T>(parkExecutor);
+    const point = new Point<T>(scope, what, parkResolve as (value: T) => void, parkReject!);
+    parkResolve = null;
+    parkReject = null;
+    scope.addPoint(point);
+    if (this.tracer !== null) this.tracer.parked(point);
+    let cleanup: Cleanup | void;
+    try {
+      cleanup = arm(point, context as C);
+    } catch (err) {
+      point.fail(err); // as a throw in a promise executor would, and the point leaves its scope
+      return promise;
+    }
+    if (cleanup) {
+      if (point.settled) cleanup(false, undefined);
+      else point.cleanup = cleanup;
+    }
+    const root = scope.root;
+    if (root.parkListeners) this.flushParkListeners(root);
+    return promise;
+  }
+
+  /**
+   * True when the current scope or one enclosing it was abandoned (see {@link Scope.abandon}): its
+   * body may do no further green I/O, not even an operation that would not wait. Until some scope
+   * has been abandoned this is a field read, so fast paths that skip a cooperative point (a recv
+   * of buffered data, a sendall with room) can ask it on every call.
+   * @example if (hub.inAbandonedScope()) return hub.park('socket recv', armRead, sock);
+   */
+  inAbandonedScope(): boolean {
+    if (!this.anyAbandoned) return false;
+    for (let scope: Scope | null = this.currentScope(); scope !== null; scope = scope.parent) if (scope.poisoned) return true;
+    return false;
+  }
+
+  /** @internal A scope was abandoned: {@link Hub.inAbandonedScope} must look from now on. */
+  noteAbandoned(): void {
+    this.anyAbandoned = true;
   }
 
   /**

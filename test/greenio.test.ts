@@ -468,6 +468,31 @@ describe('GreenSocket', function () {
   });
 
   describe('interruption and ownership', function () {
+    it('rejects recv of buffered data and sendall with room with the kill exception in an abandoned thread', async function () {
+      const { client, server, close } = await pair(); // made outside the thread: killing it does not close them
+      try {
+        const err = new Error('killed');
+        const outcomes: string[] = [];
+        let release!: () => void;
+        const thread = spawn(async () => {
+          await new Promise<void>((resolve) => (release = resolve)); // not a cooperative point: the kill abandons the thread
+          for (const [label, operation] of [['recv', () => server.recv(10)], ['sendall', () => server.sendall('x')]] as const) {
+            const failure = await rejectionOf(operation());
+            outcomes.push(`${label} ${failure === err ? 'threw the kill exception' : `threw ${String(failure)}`}`);
+          }
+        });
+        await client.sendall('ab');
+        expect(String(await server.recv(1))).to.equal('a'); // 'b' stays in the socket's read buffer
+        await thread.kill(err);
+        release();
+        await waitFor('both operations settled', () => outcomes.length === 2);
+        expect(outcomes).to.deep.equal(['recv threw the kill exception', 'sendall threw the kill exception']);
+        expect(String(await server.recv(10))).to.equal('b'); // the buffered byte is still there for a live thread
+      } finally {
+        close();
+      }
+    });
+
     it('kill during recv rejects it with GreenletExit and closes the socket the thread made', async function () {
       const listener = await listen(['127.0.0.1', 0]);
       const before = await settledSocketHandles();

@@ -152,6 +152,19 @@ describe('hub', () => {
     });
   });
 
+  describe('park', () => {
+    it('rejects with the error its arm throws, and the thread is no longer parked', async () => {
+      const err = new Error('arm failed');
+      const thread = spawn(async () => {
+        const failure = await hub.park('broken arm', () => {
+          throw err;
+        }).catch((e: unknown) => e);
+        return { failure, parked: hub.currentScope().parked };
+      });
+      expect(await thread.wait()).to.deep.equal({ failure: err, parked: false });
+    });
+  });
+
   describe('abandonGrace', () => {
     it('is how long a killed thread stuck outside cooperative points has before it is abandoned', async () => {
       hub.abandonGrace = 0.15;

@@ -33,7 +33,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { hub, type Cleanup, type Point, type Scope } from '../hub.js';
+import { hub, type Cleanup, type Point } from '../hub.js';
 import { describe } from '../validate.js';
 import { Claim } from './fs-claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
@@ -199,7 +199,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     this.readSize = size;
     // Data already here: no wait, so no cooperative point (as eventlet's recv, which only
     // trampolines when the read would block) — unless the thread was abandoned.
-    if (this.buffered > 0 && !abandoned()) return Promise.resolve(this.take(size));
+    if (this.buffered > 0 && !hub.inAbandonedScope()) return Promise.resolve(this.take(size));
     return hub.park('socket recv', armRead, this);
   }
 
@@ -339,7 +339,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     if (failure !== null) return Promise.reject(failure);
     // Room in the write buffer: written at once, no wait, so no cooperative point (as eventlet's
     // sendall, which only trampolines when the send would block) — unless the thread was abandoned.
-    if (this.writeFailure('GreenSocket.sendall') === null && !this.stream!.writableNeedDrain && !abandoned()) {
+    if (this.writeFailure('GreenSocket.sendall') === null && !this.stream!.writableNeedDrain && !hub.inAbandonedScope()) {
       if (this.stream!.write(checked) || this.timeoutSeconds === 0) return DONE;
       return hub.park('socket sendall', armDrain, this) as Promise<void>;
     }
@@ -779,12 +779,6 @@ function armSendall(point: Point<unknown>, sock: AnySocket): Cleanup | void {
 
 function armDrain(point: Point<unknown>, sock: AnySocket): Cleanup | void {
   return sock.armDrain(point);
-}
-
-/** True when the current green thread was abandoned: it may do no further green I/O. */
-function abandoned(): boolean {
-  for (let scope: Scope | null = hub.currentScope(); scope !== null; scope = scope.parent) if (scope.poisoned) return true;
-  return false;
 }
 
 function armSend(point: Point<unknown>, sock: AnySocket): Cleanup | void {
