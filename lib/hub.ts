@@ -65,6 +65,21 @@ export interface WaitList<P> {
   delete(point: P): unknown;
 }
 
+/** How many owned items are being released right now (an item may re-adopt itself meanwhile). */
+let releasing = 0;
+
+/** Tells `item` its scope was interrupted by `reason`; what it throws goes to the reporter. */
+function release(item: Owned, reason: unknown): void {
+  releasing++;
+  try {
+    item.interrupted!(reason);
+  } catch (err) {
+    hub.reportError(err, 'releasing a resource of an interrupted green thread');
+  } finally {
+    releasing--;
+  }
+}
+
 /** Marker for "no pending interruption". */
 const NONE: unique symbol = Symbol('none');
 
@@ -221,8 +236,9 @@ export class Scope {
    */
   adopt(item: Owned): void {
     (this.owned ??= new Set()).add(item);
+    if (releasing > 0 || !item.interrupted) return; // an item re-adopting itself while it is released
     const reason = this.interruptionWaiting();
-    if (reason !== NONE && item.interrupted) queueMicrotask(() => this.releaseLate(item, reason));
+    if (reason !== NONE) queueMicrotask(() => this.releaseLate(item, reason));
   }
 
   /** The interruption this scope (or an enclosing one) has not thrown yet, or its poison. */
@@ -237,11 +253,7 @@ export class Scope {
   /** Releases `item`, adopted after the interruption `reason`, if it is still owned. */
   private releaseLate(item: Owned, reason: unknown): void {
     if (!this.owned?.delete(item)) return;
-    try {
-      item.interrupted!(reason);
-    } catch (err) {
-      hub.reportError(err, 'releasing a resource of an interrupted green thread');
-    }
+    release(item, reason);
   }
 
   /** Forgets an owned item (it was released by other means). */
@@ -314,11 +326,7 @@ export class Scope {
       for (const item of [...this.owned]) {
         if (!item.interrupted) continue;
         this.owned.delete(item);
-        try {
-          item.interrupted(reason);
-        } catch (err) {
-          hub.reportError(err, 'releasing a resource of an interrupted green thread');
-        }
+        release(item, reason);
       }
     }
     if (this.children) for (const child of this.children) child.interruptOwned(reason);
