@@ -298,6 +298,7 @@ async function acceptLoop(sock: GreenSocket<net.Server>, handle: ServeHandler, s
       }
       state.running++;
       const thread = spawn(runHandler, handle, client, addr, state);
+      client.adoptBy(thread); // now, not when it starts: the serving thread may be killed before then
       thread.link(handlerEnded, client, state);
     }
   } catch (err) {
@@ -319,7 +320,6 @@ function armSlot(point: Point<unknown>, state: ServeState): () => void {
 }
 
 async function runHandler(handle: ServeHandler, client: GreenSocket<net.Socket>, addr: SocketAddress, state: ServeState): Promise<void> {
-  client.adoptHere();
   try {
     await handle(client, addr);
   } catch (err) {

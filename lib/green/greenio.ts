@@ -33,7 +33,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { hub, type Cleanup, type Point } from '../hub.js';
+import { hub, type Cleanup, type Point, type Scope } from '../hub.js';
 import { describe } from '../validate.js';
 import { Claim } from './fs-claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
@@ -151,7 +151,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
       throw new TypeError(`GreenSocket: socket must be a net.Socket, a tls.TLSSocket or a net.Server, got ${describe(node)}`);
     }
     this.socket = node;
-    this.adoptHere();
+    this.adoptBy(hub.ownerScope());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -679,13 +679,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   }
 
   /**
-   * @internal Makes the current green thread the owner (a handler thread that was handed an
-   * accepted connection by `serve`).
+   * @internal Makes `scope` the owner (`null`: nobody): `serve` hands an accepted connection to
+   * its handler thread when it spawns it, before the serving thread can be interrupted.
    */
-  adoptHere(): void {
+  adoptBy(scope: Scope | null): void {
     this.claim?.drop();
-    const scope = hub.ownerScope();
-    this.claim = scope === null ? null : new Claim(scope, 'interrupted', this.release, this.forgetClaim);
+    this.claim = scope === null || scope.ended ? null : new Claim(scope, 'interrupted', this.release, this.forgetClaim);
   }
 
   /**
