@@ -465,6 +465,23 @@ describe('GreenSocket', function () {
         p.close();
       }
     });
+
+    it('keeps the bytes a timed-out readline or read had collected: the next read returns them', async function () {
+      const p = await pair();
+      try {
+        const file = p.server.makefile('rb');
+        p.server.settimeout(0.05);
+        await p.client.sendall('half a ');
+        expect(await rejectionOf(file.readline())).to.be.instanceOf(SocketTimeout);
+        await p.client.sendall('line\n0123');
+        expect(String(await file.readline())).to.equal('half a line\n');
+        expect(await rejectionOf(file.read(8))).to.be.instanceOf(SocketTimeout);
+        await p.client.sendall('4567');
+        expect(String(await file.read(8))).to.equal('01234567');
+      } finally {
+        p.close();
+      }
+    });
   });
 
   describe('interruption and ownership', function () {

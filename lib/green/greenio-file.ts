@@ -78,12 +78,22 @@ export class GreenSocketFile {
     return this.collect(max, false);
   }
 
-  /** Reads until `max` bytes, end of stream, or (with `lines`) a line end, which is kept. */
+  /**
+   * Reads until `max` bytes, end of stream, or (with `lines`) a line end, which is kept. A read
+   * that fails (a timeout, an interruption) puts what it had collected back into the socket's
+   * buffer, so the next read returns it.
+   */
   private async collect(max: number, lines: boolean): Promise<Buffer> {
     const parts: Buffer[] = [];
     let length = 0;
     while (length < max) {
-      const chunk = await this.sock.recv(Math.min(CHUNK, max - length));
+      let chunk: Buffer;
+      try {
+        chunk = await this.sock.recv(Math.min(CHUNK, max - length));
+      } catch (err) {
+        if (length > 0) this.sock.unread(Buffer.concat(parts, length));
+        throw err;
+      }
       if (chunk.length === 0) break;
       const end = lines ? chunk.indexOf(NEWLINE) : -1;
       if (end >= 0) {

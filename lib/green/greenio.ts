@@ -218,9 +218,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     });
   }
 
-  /** @internal Puts bytes back in front of the read buffer (a file read more than a line). */
+  /**
+   * @internal Puts bytes back in front of the read buffer (a file read more than a line, or failed
+   * after collecting some). A closed socket has nothing to read: the bytes are dropped.
+   */
   unread(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+    if (chunk.length === 0 || this.state !== 'open') return;
     this.chunks.unshift(chunk);
     this.buffered += chunk.length;
   }
