@@ -330,6 +330,20 @@ describe('GreenSocket', function () {
       listener.close();
     });
 
+    it('rejects recv, send and sendall on a socket that was never connected with ENOTCONN', async function () {
+      const sock = new GreenSocket();
+      try {
+        sock.settimeout(0.2); // a recv that waited instead would end with a SocketTimeout
+        for (const attempt of [() => sock.recv(10), () => sock.send('lost'), () => sock.sendall('lost')]) {
+          const err = await rejectionOf(attempt());
+          expect(err).to.be.instanceOf(Error).with.property('code', 'ENOTCONN');
+          expect((err as Error).message).to.match(/^GreenSocket\.(recv|send|sendall): the socket is not connected/);
+        }
+      } finally {
+        sock.close();
+      }
+    });
+
     it('recv on a listener and accept on a connection fail clearly', async function () {
       const p = await pair();
       try {

@@ -244,7 +244,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   private readBusy(operation: string): Error | null {
     if (this.stream === null) return kindError(operation, 'a listening socket cannot be read; accept() a connection', 'ENOTCONN');
     if (this.reader !== null) return concurrentError(operation, 'read');
-    return null;
+    return this.notConnected(operation);
   }
 
   private startFlowing(): void {
@@ -400,7 +400,18 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   private writeBusy(operation: string): Error | null {
     if (this.stream === null) return kindError(operation, 'a listening socket cannot be written; accept() a connection', 'ENOTCONN');
     if (this.writer !== null) return concurrentError(operation, 'write');
-    return null;
+    return this.notConnected(operation);
+  }
+
+  /**
+   * `ENOTCONN` for a socket neither connecting nor connected (made by `new GreenSocket()` and never
+   * given to `connect`), whose reads would wait forever and whose writes would be dropped. Node
+   * gives such a socket no handle; a socket that was connected and then closed is `destroyed`.
+   */
+  private notConnected(operation: string): Error | null {
+    const stream = this.stream!;
+    if (this.state !== 'open' || !stream.pending || stream.connecting || stream.destroyed) return null;
+    return kindError(operation, 'the socket is not connected; connect() it first', 'ENOTCONN');
   }
 
   private writeFailure(operation: string): Error | null {
