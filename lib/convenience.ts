@@ -28,7 +28,7 @@ import { describe, requireBoolean, requireCount, requireFunction } from './valid
  */
 export function connect(addr: Address, family?: Family, bind?: Address): Promise<GreenSocket<net.Socket>> {
   const options = { family, bind };
-  checkConnect('connect', addr, options);
+  checkConnect('connect', 'addr', addr, options);
   return openConnection(addr, options);
 }
 

@@ -131,8 +131,8 @@ describe('network convenience', function () {
     });
 
     it('throw TypeError or RangeError naming the argument, and refuse reuseAddr false for TCP', function () {
-      expect(() => connect(bad(42))).to.throw(TypeError, /connect: address must be \[host, port\], \{ host, port \} or a Unix socket path, got number 42/);
-      expect(() => connect(['127.0.0.1', 70000])).to.throw(RangeError, /connect: address port must be 0..65535, got 70000/);
+      expect(() => connect(bad(42))).to.throw(TypeError, /connect: addr must be \[host, port\], \{ host, port \} or a Unix socket path, got number 42/);
+      expect(() => connect(['127.0.0.1', 70000])).to.throw(RangeError, /connect: addr port must be 0..65535, got 70000/);
       expect(() => connect(['::1', 80], 4)).to.throw(RangeError, /connect: host ::1 is not an IPv4 address/);
       expect(() => listen(['127.0.0.1', 0], bad(5))).to.throw(RangeError, /listen: family must be 4, 6 or undefined, got number 5/);
       expect(() => listen(['127.0.0.1', 0], undefined, -1)).to.throw(RangeError, /listen: backlog must be >= 0, got -1/);

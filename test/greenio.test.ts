@@ -177,6 +177,10 @@ describe('GreenSocket', function () {
       try {
         expect(() => p.server.recv(-1)).to.throw(RangeError, /GreenSocket.recv: bufsize must be >= 0/);
         expect(() => p.server.recv(bad('10'))).to.throw(TypeError, /GreenSocket.recv: bufsize must be an integer/);
+        const file = p.server.makefile('rb');
+        expect(() => file.readline(bad('1'))).to.throw(TypeError, /GreenSocketFile\.readline: limit must be an integer, got string "1"/);
+        expect(() => file.read(1.5)).to.throw(TypeError, /GreenSocketFile\.read: n must be an integer, got number 1\.5/);
+        expect(() => p.server.connect(bad(42))).to.throw(TypeError, /GreenSocket\.connect: address must be/);
         expect(() => p.server.recvInto(bad([1, 2]))).to.throw(TypeError, /GreenSocket.recvInto: buffer must be a Buffer or Uint8Array, got Array/);
         expect(() => p.server.recvInto(Buffer.alloc(2), 3)).to.throw(RangeError, /GreenSocket.recvInto: nbytes \(3\) is larger than the buffer \(2\)/);
       } finally {

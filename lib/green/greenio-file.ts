@@ -62,7 +62,7 @@ export class GreenSocketFile {
    * @example const line = await file.readline(); // <Buffer 48 69 0a> for "Hi\n"
    */
   readline(limit = -1): Promise<Buffer> {
-    const max = checkLimit('readline', limit);
+    const max = checkLimit('readline', 'limit', limit);
     this.check('readline', this.canRead);
     return this.collect(max, true);
   }
@@ -73,7 +73,7 @@ export class GreenSocketFile {
    * @example const header = await file.read(4);
    */
   read(n = -1): Promise<Buffer> {
-    const max = checkLimit('read', n);
+    const max = checkLimit('read', 'n', n);
     this.check('read', this.canRead);
     return this.collect(max, false);
   }
@@ -150,7 +150,7 @@ export class GreenSocketFile {
   }
 }
 
-function checkLimit(operation: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`GreenSocketFile.${operation}: size must be an integer, got ${describe(value)}`);
+function checkLimit(operation: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`GreenSocketFile.${operation}: ${name} must be an integer, got ${describe(value)}`);
   return value < 0 ? Infinity : value;
 }

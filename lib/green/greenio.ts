@@ -457,7 +457,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
    * @example await sock.connect(['localhost', 6379]);
    */
   connect(address: Address, options: ConnectOptions = {}): Promise<void> {
-    const request = connectRequest('GreenSocket.connect', address, options);
+    const request = connectRequest('GreenSocket.connect', 'address', address, options);
     if (this.stream === null) return Promise.reject(kindError('GreenSocket.connect', 'a listening socket cannot connect', 'EINVAL'));
     if (this.stream.connecting || this.stream.remoteAddress !== undefined || this.connector !== null) {
       return Promise.reject(kindError('GreenSocket.connect', 'the socket is already connected or connecting', 'EISCONN'));
@@ -843,10 +843,10 @@ function byteLength(data: Data): number {
 }
 
 /** Validates a connect request and turns it into Node's connect options. */
-function connectRequest(where: string, address: unknown, options: unknown): { target: Target; options: net.NetConnectOpts } {
+function connectRequest(where: string, name: string, address: unknown, options: unknown): { target: Target; options: net.NetConnectOpts } {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
   const { family: rawFamily, bind: rawBind } = options as { family?: unknown; bind?: unknown };
-  const target = parseAddress(where, 'address', address);
+  const target = parseAddress(where, name, address);
   const family = parseFamily(where, rawFamily);
   checkFamily(where, target, family);
   if (target.kind === 'unix') {
@@ -866,9 +866,9 @@ function connectRequest(where: string, address: unknown, options: unknown): { ta
 
 /**
  * @internal Validates `connect`'s arguments the way {@link GreenSocket.connect} does (for the
- * convenience function, which checks before it makes a socket).
- * @example checkConnect('connect', ['localhost', 80], {}); // throws on bad input
+ * convenience function, which checks before it makes a socket); errors name the address argument `name`.
+ * @example checkConnect('connect', 'addr', ['localhost', 80], {}); // throws on bad input
  */
-export function checkConnect(where: string, address: unknown, options: ConnectOptions): void {
-  connectRequest(where, address, options);
+export function checkConnect(where: string, name: string, address: unknown, options: ConnectOptions): void {
+  connectRequest(where, name, address, options);
 }
