@@ -35,7 +35,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hub, type Cleanup, type Point, type Scope } from '../hub.js';
 import { describe } from '../validate.js';
-import { Claim } from './fs-claims.js';
+import { Claim } from './claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
 import { BlockingIOError, SocketTimeout, closedError, concurrentError, kindError } from './greenio-errors.js';
 import { GreenSocketFile, type FileMode } from './greenio-file.js';
