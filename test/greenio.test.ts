@@ -250,7 +250,7 @@ describe('GreenSocket', function () {
       }
     });
 
-    it('times out → settimeout(0) makes recv reject with EAGAIN at once → settimeout(0.05) times out again', async function () {
+    it('rejects with a SocketTimeout, then EAGAIN at once under settimeout(0), then a SocketTimeout again', async function () {
       const p = await pair();
       try {
         p.server.settimeout(0.05);
