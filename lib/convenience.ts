@@ -7,12 +7,12 @@
  * asked (`reusePort: true`, Node >= 22.12) and refuses `reuseAddr: false` for TCP (Node always sets
  * `SO_REUSEADDR`).
  */
-import dns from 'node:dns';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { GreenletExit, spawn, type GreenThread } from './greenthread.js';
 import { hub, type Point } from './hub.js';
+import { promisesLookup } from './green/dns-lookup.js';
 import { type Address, type Family, checkFamily, parseAddress, parseFamily, type SocketAddress } from './green/greenio-address.js';
 import { checkConnect, GreenSocket, type PointSlot } from './green/greenio.js';
 import { describe, requireBoolean, requireCount, requireFunction } from './validate.js';
@@ -28,7 +28,7 @@ import { describe, requireBoolean, requireCount, requireFunction } from './valid
  */
 export function connect(addr: Address, family?: Family, bind?: Address): Promise<GreenSocket<net.Socket>> {
   const options = { family, bind };
-  checkConnect('connect', addr, options);
+  checkConnect('connect', 'addr', addr, options);
   return openConnection(addr, options);
 }
 
@@ -100,7 +100,8 @@ async function openListener(options: net.ListenOptions, host?: string, family?: 
 async function listenHost(host: string, family: Family | undefined): Promise<string | undefined> {
   if (host === '') return family === 4 ? '0.0.0.0' : family === 6 ? '::' : undefined;
   if (family === undefined || net.isIP(host) !== 0) return host;
-  const { address } = await hub.guard('listen: host lookup', () => dns.promises.lookup(host, { family }));
+  // The green lookup: a cooperative point ('dns lookup') that a kill cancels, off the thread pool.
+  const { address } = await promisesLookup(host, { family });
   return address;
 }
 
@@ -158,7 +159,7 @@ async function wrapWith<S extends net.Socket | net.Server>(sock: GreenSocket<S>,
 type TlsOptions = tls.ConnectionOptions & { requestCert?: boolean };
 
 function readPem(path: string): Promise<Buffer> {
-  return hub.guard('wrapSsl: read ' + path, (signal) => fs.promises.readFile(path, { signal }));
+  return hub.guard('fs readFile', (signal) => fs.promises.readFile(path, { signal }));
 }
 
 /** The options a server-side `tls.TLSSocket` takes, from the wrap options. */
@@ -246,11 +247,6 @@ class ServeState implements PointSlot {
     this.point?.fail(error);
   }
 
-  /** The handler failure that stops the loop, if any. */
-  failed(): { error: unknown } | null {
-    return this.failure;
-  }
-
   handlerEnded(): void {
     this.running--;
     if (this.running < this.concurrency && this.point !== null && this.waitingForSlot) this.point.wake(undefined);
@@ -287,17 +283,18 @@ async function acceptLoop(sock: GreenSocket<net.Server>, handle: ServeHandler, s
     for (;;) {
       if (state.failure !== null) throw state.failure.error;
       if (state.running >= state.concurrency) {
-        await hub.park('serve: all handlers busy', armSlot, state);
+        await hub.park('serve wait', armSlot, state);
         continue;
       }
       const [client, addr] = await sock.acceptInto(state);
-      const failure = state.failed();
+      const failure = state.failure as ServeState['failure']; // read anew: a handler may have failed during the accept
       if (failure !== null) {
         client.close();
         throw failure.error;
       }
       state.running++;
       const thread = spawn(runHandler, handle, client, addr, state);
+      client.adoptBy(thread); // now, not when it starts: the serving thread may be killed before then
       thread.link(handlerEnded, client, state);
     }
   } catch (err) {
@@ -319,7 +316,6 @@ function armSlot(point: Point<unknown>, state: ServeState): () => void {
 }
 
 async function runHandler(handle: ServeHandler, client: GreenSocket<net.Socket>, addr: SocketAddress, state: ServeState): Promise<void> {
-  client.adoptHere();
   try {
     await handle(client, addr);
   } catch (err) {

@@ -20,6 +20,14 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const codeOf = (err: unknown): unknown => (err as NodeJS.ErrnoException).code;
 const portOf = (sock: GreenSocket<net.Server>): number => (sock.getsockname() as [string, number])[1];
+/** Waits until the listener's server has taken `n` connections from the kernel (queued or accepted). */
+async function connectionsTaken(sock: GreenSocket<net.Server>, n: number): Promise<void> {
+  const count = (): Promise<number> => new Promise((resolve, reject) => sock.socket.getConnections((err, c) => (err ? reject(err) : resolve(c))));
+  for (let tries = 0; (await count()) < n; tries++) {
+    if (tries > 200) throw new Error(`gave up waiting for ${n} connections`);
+    await sleep(0.01);
+  }
+}
 const socketHandles = (): string => activeResources().filter((r) => /TCP|Pipe|Connect|TLS/.test(r)).join();
 
 /** A temporary directory for Unix socket paths, removed after the suite. */
@@ -123,8 +131,8 @@ describe('network convenience', function () {
     });
 
     it('throw TypeError or RangeError naming the argument, and refuse reuseAddr false for TCP', function () {
-      expect(() => connect(bad(42))).to.throw(TypeError, /connect: address must be \[host, port\], \{ host, port \} or a Unix socket path, got number 42/);
-      expect(() => connect(['127.0.0.1', 70000])).to.throw(RangeError, /connect: address port must be 0..65535, got 70000/);
+      expect(() => connect(bad(42))).to.throw(TypeError, /connect: addr must be \[host, port\], \{ host, port \} or a Unix socket path, got number 42/);
+      expect(() => connect(['127.0.0.1', 70000])).to.throw(RangeError, /connect: addr port must be 0..65535, got 70000/);
       expect(() => connect(['::1', 80], 4)).to.throw(RangeError, /connect: host ::1 is not an IPv4 address/);
       expect(() => listen(['127.0.0.1', 0], bad(5))).to.throw(RangeError, /listen: family must be 4, 6 or undefined, got number 5/);
       expect(() => listen(['127.0.0.1', 0], undefined, -1)).to.throw(RangeError, /listen: backlog must be >= 0, got -1/);
@@ -233,6 +241,29 @@ describe('network convenience', function () {
       const [accepted] = await listener.accept(); // the listener itself is still usable
       expect(accepted.getpeername()).to.deep.equal(late.getsockname());
       for (const sock of [running, late, accepted, listener]) sock.close();
+    });
+
+    it('hands each connection to its handler at spawn: killing the serving thread before a handler starts leaves its client open', async function () {
+      const listener = await listen(['127.0.0.1', 0]);
+      const clients = [await connect(['127.0.0.1', portOf(listener)]), await connect(['127.0.0.1', portOf(listener)])];
+      await connectionsTaken(listener, 2);
+      const outcomes: unknown[] = [];
+      let first = true;
+      // Both connections are accepted in one step, so both handlers are spawned before either starts.
+      const server = spawn(serve, listener, async (client) => {
+        if (first) {
+          first = false;
+          void server.kill();
+          return;
+        }
+        outcomes.push(await client.sendall('served').then(() => 'sent', codeOf));
+      });
+      expect(await rejectionOf(server.wait())).to.be.instanceOf(GreenletExit);
+      await waitFor('the second handler', () => outcomes.length === 1);
+      expect(outcomes).to.deep.equal(['sent']);
+      const replies = await Promise.all(clients.map(readAll));
+      expect(replies.sort()).to.deep.equal(['', 'served']);
+      for (const sock of [...clients, listener]) sock.close();
     });
 
     it('blocks the caller: withTimeout(0.05, serve, ...) gives the timeout value', async function () {

@@ -177,6 +177,10 @@ describe('GreenSocket', function () {
       try {
         expect(() => p.server.recv(-1)).to.throw(RangeError, /GreenSocket.recv: bufsize must be >= 0/);
         expect(() => p.server.recv(bad('10'))).to.throw(TypeError, /GreenSocket.recv: bufsize must be an integer/);
+        const file = p.server.makefile('rb');
+        expect(() => file.readline(bad('1'))).to.throw(TypeError, /GreenSocketFile\.readline: limit must be an integer, got string "1"/);
+        expect(() => file.read(1.5)).to.throw(TypeError, /GreenSocketFile\.read: n must be an integer, got number 1\.5/);
+        expect(() => p.server.connect(bad(42))).to.throw(TypeError, /GreenSocket\.connect: address must be/);
         expect(() => p.server.recvInto(bad([1, 2]))).to.throw(TypeError, /GreenSocket.recvInto: buffer must be a Buffer or Uint8Array, got Array/);
         expect(() => p.server.recvInto(Buffer.alloc(2), 3)).to.throw(RangeError, /GreenSocket.recvInto: nbytes \(3\) is larger than the buffer \(2\)/);
       } finally {
@@ -246,7 +250,7 @@ describe('GreenSocket', function () {
       }
     });
 
-    it('times out → settimeout(0) makes recv reject with EAGAIN at once → settimeout(0.05) times out again', async function () {
+    it('rejects with a SocketTimeout, then EAGAIN at once under settimeout(0), then a SocketTimeout again', async function () {
       const p = await pair();
       try {
         p.server.settimeout(0.05);
@@ -328,6 +332,20 @@ describe('GreenSocket', function () {
       client.close();
       server.close();
       listener.close();
+    });
+
+    it('rejects recv, send and sendall on a socket that was never connected with ENOTCONN', async function () {
+      const sock = new GreenSocket();
+      try {
+        sock.settimeout(0.2); // a recv that waited instead would end with a SocketTimeout
+        for (const attempt of [() => sock.recv(10), () => sock.send('lost'), () => sock.sendall('lost')]) {
+          const err = await rejectionOf(attempt());
+          expect(err).to.be.instanceOf(Error).with.property('code', 'ENOTCONN');
+          expect((err as Error).message).to.match(/^GreenSocket\.(recv|send|sendall): the socket is not connected/);
+        }
+      } finally {
+        sock.close();
+      }
     });
 
     it('recv on a listener and accept on a connection fail clearly', async function () {
@@ -461,6 +479,23 @@ describe('GreenSocket', function () {
         const file = p.server.makefile('rb');
         expect(String(await file.readline(3))).to.equal('abc');
         expect(String(await file.readline())).to.equal('defgh\n');
+      } finally {
+        p.close();
+      }
+    });
+
+    it('keeps the bytes a timed-out readline or read had collected: the next read returns them', async function () {
+      const p = await pair();
+      try {
+        const file = p.server.makefile('rb');
+        p.server.settimeout(0.05);
+        await p.client.sendall('half a ');
+        expect(await rejectionOf(file.readline())).to.be.instanceOf(SocketTimeout);
+        await p.client.sendall('line\n0123');
+        expect(String(await file.readline())).to.equal('half a line\n');
+        expect(await rejectionOf(file.read(8))).to.be.instanceOf(SocketTimeout);
+        await p.client.sendall('4567');
+        expect(String(await file.read(8))).to.equal('01234567');
       } finally {
         p.close();
       }

@@ -9,7 +9,7 @@
  *   in case it was closed behind the green module's back and the number reused.
  */
 import { type Scope } from '../hub.js';
-import { Claim } from './fs-claims.js';
+import { Claim } from './claims.js';
 import { ignore, nativeFs } from './fs-natives.js';
 
 /** A green scope's claim on an fd. */

@@ -9,7 +9,7 @@ import type { Dir, FSWatcher } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { type Scope } from '../hub.js';
-import { Claim } from './fs-claims.js';
+import { Claim } from './claims.js';
 import { ignore, nativeDir, nativeFs } from './fs-natives.js';
 
 /**

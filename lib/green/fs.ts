@@ -8,7 +8,7 @@
  *   `fs.promises.watch`) and otherwise its result is dropped — an fd, FileHandle or Dir that
  *   arrives too late is closed;
  * - what the thread opens and still holds (fds from `open`/`openSync`, FileHandles, Dirs, streams,
- *   watchers) is released when the thread is interrupted (see fs-claims.ts); a thread that ends on
+ *   watchers) is released when the thread is interrupted (see claims.ts); a thread that ends on
  *   its own leaves it open.
  *
  * Outside green threads every function is Node's own; synchronous functions always are (only

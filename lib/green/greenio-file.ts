@@ -62,7 +62,7 @@ export class GreenSocketFile {
    * @example const line = await file.readline(); // <Buffer 48 69 0a> for "Hi\n"
    */
   readline(limit = -1): Promise<Buffer> {
-    const max = checkLimit('readline', limit);
+    const max = checkLimit('readline', 'limit', limit);
     this.check('readline', this.canRead);
     return this.collect(max, true);
   }
@@ -73,17 +73,27 @@ export class GreenSocketFile {
    * @example const header = await file.read(4);
    */
   read(n = -1): Promise<Buffer> {
-    const max = checkLimit('read', n);
+    const max = checkLimit('read', 'n', n);
     this.check('read', this.canRead);
     return this.collect(max, false);
   }
 
-  /** Reads until `max` bytes, end of stream, or (with `lines`) a line end, which is kept. */
+  /**
+   * Reads until `max` bytes, end of stream, or (with `lines`) a line end, which is kept. A read
+   * that fails (a timeout, an interruption) puts what it had collected back into the socket's
+   * buffer, so the next read returns it.
+   */
   private async collect(max: number, lines: boolean): Promise<Buffer> {
     const parts: Buffer[] = [];
     let length = 0;
     while (length < max) {
-      const chunk = await this.sock.recv(Math.min(CHUNK, max - length));
+      let chunk: Buffer;
+      try {
+        chunk = await this.sock.recv(Math.min(CHUNK, max - length));
+      } catch (err) {
+        if (length > 0) this.sock.unread(Buffer.concat(parts, length));
+        throw err;
+      }
       if (chunk.length === 0) break;
       const end = lines ? chunk.indexOf(NEWLINE) : -1;
       if (end >= 0) {
@@ -140,7 +150,7 @@ export class GreenSocketFile {
   }
 }
 
-function checkLimit(operation: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`GreenSocketFile.${operation}: size must be an integer, got ${describe(value)}`);
+function checkLimit(operation: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`GreenSocketFile.${operation}: ${name} must be an integer, got ${describe(value)}`);
   return value < 0 ? Infinity : value;
 }

@@ -33,9 +33,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { hub, type Cleanup, type Point } from '../hub.js';
+import { hub, type Cleanup, type Point, type Scope } from '../hub.js';
 import { describe } from '../validate.js';
-import { Claim } from './fs-claims.js';
+import { Claim } from './claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
 import { BlockingIOError, SocketTimeout, closedError, concurrentError, kindError } from './greenio-errors.js';
 import { GreenSocketFile, type FileMode } from './greenio-file.js';
@@ -151,7 +151,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
       throw new TypeError(`GreenSocket: socket must be a net.Socket, a tls.TLSSocket or a net.Server, got ${describe(node)}`);
     }
     this.socket = node;
-    this.adoptHere();
+    this.adoptBy(hub.ownerScope());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -218,9 +218,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
     });
   }
 
-  /** @internal Puts bytes back in front of the read buffer (a file read more than a line). */
+  /**
+   * @internal Puts bytes back in front of the read buffer (a file read more than a line, or failed
+   * after collecting some). A closed socket has nothing to read: the bytes are dropped.
+   */
   unread(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+    if (chunk.length === 0 || this.state !== 'open') return;
     this.chunks.unshift(chunk);
     this.buffered += chunk.length;
   }
@@ -241,7 +244,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   private readBusy(operation: string): Error | null {
     if (this.stream === null) return kindError(operation, 'a listening socket cannot be read; accept() a connection', 'ENOTCONN');
     if (this.reader !== null) return concurrentError(operation, 'read');
-    return null;
+    return this.notConnected(operation);
   }
 
   private startFlowing(): void {
@@ -397,7 +400,18 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   private writeBusy(operation: string): Error | null {
     if (this.stream === null) return kindError(operation, 'a listening socket cannot be written; accept() a connection', 'ENOTCONN');
     if (this.writer !== null) return concurrentError(operation, 'write');
-    return null;
+    return this.notConnected(operation);
+  }
+
+  /**
+   * `ENOTCONN` for a socket neither connecting nor connected (made by `new GreenSocket()` and never
+   * given to `connect`), whose reads would wait forever and whose writes would be dropped. Node
+   * gives such a socket no handle; a socket that was connected and then closed is `destroyed`.
+   */
+  private notConnected(operation: string): Error | null {
+    const stream = this.stream!;
+    if (this.state !== 'open' || !stream.pending || stream.connecting || stream.destroyed) return null;
+    return kindError(operation, 'the socket is not connected; connect() it first', 'ENOTCONN');
   }
 
   private writeFailure(operation: string): Error | null {
@@ -443,7 +457,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
    * @example await sock.connect(['localhost', 6379]);
    */
   connect(address: Address, options: ConnectOptions = {}): Promise<void> {
-    const request = connectRequest('GreenSocket.connect', address, options);
+    const request = connectRequest('GreenSocket.connect', 'address', address, options);
     if (this.stream === null) return Promise.reject(kindError('GreenSocket.connect', 'a listening socket cannot connect', 'EINVAL'));
     if (this.stream.connecting || this.stream.remoteAddress !== undefined || this.connector !== null) {
       return Promise.reject(kindError('GreenSocket.connect', 'the socket is already connected or connecting', 'EISCONN'));
@@ -679,13 +693,12 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   }
 
   /**
-   * @internal Makes the current green thread the owner (a handler thread that was handed an
-   * accepted connection by `serve`).
+   * @internal Makes `scope` the owner (`null`: nobody): `serve` hands an accepted connection to
+   * its handler thread when it spawns it, before the serving thread can be interrupted.
    */
-  adoptHere(): void {
+  adoptBy(scope: Scope | null): void {
     this.claim?.drop();
-    const scope = hub.ownerScope();
-    this.claim = scope === null ? null : new Claim(scope, 'interrupted', this.release, this.forgetClaim);
+    this.claim = scope === null || scope.ended ? null : new Claim(scope, 'interrupted', this.release, this.forgetClaim);
   }
 
   /**
@@ -830,10 +843,10 @@ function byteLength(data: Data): number {
 }
 
 /** Validates a connect request and turns it into Node's connect options. */
-function connectRequest(where: string, address: unknown, options: unknown): { target: Target; options: net.NetConnectOpts } {
+function connectRequest(where: string, name: string, address: unknown, options: unknown): { target: Target; options: net.NetConnectOpts } {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
   const { family: rawFamily, bind: rawBind } = options as { family?: unknown; bind?: unknown };
-  const target = parseAddress(where, 'address', address);
+  const target = parseAddress(where, name, address);
   const family = parseFamily(where, rawFamily);
   checkFamily(where, target, family);
   if (target.kind === 'unix') {
@@ -853,9 +866,9 @@ function connectRequest(where: string, address: unknown, options: unknown): { ta
 
 /**
  * @internal Validates `connect`'s arguments the way {@link GreenSocket.connect} does (for the
- * convenience function, which checks before it makes a socket).
- * @example checkConnect('connect', ['localhost', 80], {}); // throws on bad input
+ * convenience function, which checks before it makes a socket); errors name the address argument `name`.
+ * @example checkConnect('connect', 'addr', ['localhost', 80], {}); // throws on bad input
  */
-export function checkConnect(where: string, address: unknown, options: ConnectOptions): void {
-  connectRequest(where, address, options);
+export function checkConnect(where: string, name: string, address: unknown, options: ConnectOptions): void {
+  connectRequest(where, name, address, options);
 }

@@ -1,11 +1,12 @@
 /**
- * A green scope's claim on a file resource (an fd, a FileHandle, a Dir, a stream, a watcher).
+ * A green scope's claim on a resource it owns: a socket (greenio), an fd, a FileHandle, a Dir, a
+ * stream or a watcher (the green fs module).
  *
  * - When the scope is interrupted the resource is released: at once (`when: 'interrupted'`, for
- *   resources whose release is idempotent and waits for their pending I/O: FileHandles, streams,
- *   watchers), or once the interrupted scope has ended (`when: 'ended'`, for fds and Dirs, which
- *   the interrupted code may still close itself in a `finally` block; closing them under it could
- *   close a descriptor number that has been reused by someone else).
+ *   resources whose release is idempotent and waits for their pending I/O: sockets, FileHandles,
+ *   streams, watchers), or once the interrupted scope has ended (`when: 'ended'`, for fds and Dirs,
+ *   which the interrupted code may still close itself in a `finally` block; closing them under it
+ *   could close a descriptor number that has been reused by someone else).
  * - When the owner releases the resource itself, the claim is dropped (`drop()`).
  * - When a `withTimeout` scope ends normally, its claims pass to the enclosing green thread; when a
  *   green thread ends normally, they are dropped: the resource lives on, as in plain JavaScript.
