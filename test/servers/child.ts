@@ -219,6 +219,29 @@ function waitGoneSync(pid: number, ms: number): boolean {
 }
 
 /** Removes a temporary directory, whatever is in it (a server's data). @example removeDir(dir) */
+/** Stopping a started server: gracefully or at once, its folder removed either way. */
+export interface Stoppable {
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+/**
+ * The stop functions of `server`, each also removing `dir`, its temporary folder.
+ * @example return { url, port, ...stoppable(server, dir) };
+ */
+export function stoppable(server: ServerProcess, dir: string): Stoppable {
+  return {
+    async stop() {
+      await server.stop();
+      removeDir(dir);
+    },
+    killNow() {
+      server.killNow();
+      removeDir(dir);
+    },
+  };
+}
+
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { findExecutable, freePort, isRoot, makeTempDir, removeDir, runToCompletion, ServerProcess, userIds, type RunAs } from './child.js';
+import { findExecutable, freePort, isRoot, makeTempDir, removeDir, runToCompletion, ServerProcess, stoppable, userIds, type RunAs } from './child.js';
 
 /** A running throwaway PostgreSQL server. */
 export interface Postgres {
@@ -112,16 +112,5 @@ async function startOn(program: string, owner: RunAs | null, dir: string, data: 
 }
 
 function handle(server: ServerProcess, url: string, port: number, dir: string): Postgres {
-  return {
-    url,
-    port,
-    async stop() {
-      await server.stop();
-      removeDir(dir);
-    },
-    killNow() {
-      server.killNow();
-      removeDir(dir);
-    },
-  };
+  return { url, port, ...stoppable(server, dir) };
 }

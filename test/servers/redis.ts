@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
-import { findExecutable, freePort, makeTempDir, removeDir, ServerProcess } from './child.js';
+import { findExecutable, freePort, makeTempDir, removeDir, ServerProcess, stoppable } from './child.js';
 
 /** A running throwaway Redis server. */
 export interface Redis {
@@ -62,18 +62,7 @@ export async function startRedis(seconds = 20): Promise<Redis> {
       const spec = { label: 'Redis', command: found.program, args, owner: null, logFile: path.join(dir, 'server.log'), stopSignal: 'SIGTERM' as const, killSignal: 'SIGKILL' as const };
       try {
         const server = await ServerProcess.start(spec, () => answers(port), seconds);
-        return {
-          url: `redis://127.0.0.1:${port}`,
-          port,
-          async stop() {
-            await server.stop();
-            removeDir(dir);
-          },
-          killNow() {
-            server.killNow();
-            removeDir(dir);
-          },
-        };
+        return { url: `redis://127.0.0.1:${port}`, port, ...stoppable(server, dir) };
       } catch (err) {
         if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
       }
