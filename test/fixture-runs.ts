@@ -3,6 +3,7 @@
  * itself, and `node --import eventlet/loader` before it. The program prints one JSON report as
  * its last stdout line; its stderr must stay empty. Not a test file itself.
  */
+import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -52,4 +53,27 @@ export function runFixture<R>(name: string, mode: PatchMode, options: { env?: Re
       }
     });
   });
+}
+
+/** What every real-client fixture reports at its end: what it left open, and what went unhandled. */
+export interface Ending {
+  leftOver: { resources: string[]; fds: number };
+  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
+}
+
+/**
+ * Asserts the fixture left no handle or file descriptor open.
+ * @example expectNothingLeftOpen(report);
+ */
+export function expectNothingLeftOpen(report: Ending): void {
+  expect(report.leftOver.resources).to.deep.equal([]);
+  expect(report.leftOver.fds).to.be.at.most(0);
+}
+
+/**
+ * Asserts no rejection went unhandled and no exception uncaught in the fixture.
+ * @example expectNothingUnhandled(report);
+ */
+export function expectNothingUnhandled(report: Ending): void {
+  expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
 }

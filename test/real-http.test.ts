@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import fs from 'node:fs';
-import { PATCH_MODES, runFixture } from './fixture-runs.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
 import { type Credentials, makeCredentials } from './support.js';
 
 interface PerRequest {
@@ -18,7 +18,7 @@ interface PerRequest {
   fastBody: string;
 }
 
-interface HttpReport {
+interface HttpReport extends Ending {
   mode: string;
   perRequest: Record<'fetch http' | 'fetch https' | 'http.get' | 'https.get', PerRequest>;
   pooled: {
@@ -32,8 +32,6 @@ interface HttpReport {
     serverAnswered: number;
     serverSawGone: number;
   };
-  leftOver: { resources: string[]; fds: number };
-  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
 }
 
 const KINDS = ['fetch http', 'fetch https', 'http.get', 'https.get'] as const;
@@ -90,9 +88,8 @@ for (const mode of PATCH_MODES) {
     });
 
     it('leaves no handle or file descriptor open once the servers close, and nothing unhandled', () => {
-      expect(report.leftOver.resources).to.deep.equal([]);
-      expect(report.leftOver.fds).to.be.at.most(0);
-      expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
+      expectNothingLeftOpen(report);
+      expectNothingUnhandled(report);
     });
   });
 }

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { needServers } from './servers.js';
-import { PATCH_MODES, runFixture } from './fixture-runs.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
 
 interface TimedOut {
   name: string;
@@ -22,7 +22,7 @@ interface PoolSize {
   waiting: number;
 }
 
-interface PgReport {
+interface PgReport extends Ending {
   mode: string;
   queryTimeout: { cold: TimedOut; warm: TimedOut & { serverStoppedQuery: boolean }; poolAfter: PoolSize; poolErrors: string[] };
   killedTransaction: {
@@ -46,8 +46,6 @@ interface PgReport {
     poolErrors: string[];
     poolAfter: PoolSize;
   };
-  leftOver: { resources: string[]; fds: number };
-  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
 }
 
 for (const mode of PATCH_MODES) {
@@ -122,9 +120,8 @@ for (const mode of PATCH_MODES) {
     });
 
     it('leaves no handle or file descriptor open once the pools are ended, and nothing went unhandled', () => {
-      expect(report.leftOver.resources).to.deep.equal([]);
-      expect(report.leftOver.fds).to.be.at.most(0);
-      expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
+      expectNothingLeftOpen(report);
+      expectNothingUnhandled(report);
     });
   });
 }

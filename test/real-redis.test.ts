@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { needServers } from './servers.js';
-import { PATCH_MODES, runFixture } from './fixture-runs.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
 
 interface Interrupted {
   name: string;
@@ -19,15 +19,13 @@ interface Interrupted {
   blockedClients: number;
 }
 
-interface RedisReport {
+interface RedisReport extends Ending {
   mode: string;
   byTimeout: Interrupted;
   byKill: Interrupted;
   reconnects: number;
   clientErrors: string[];
   value: string;
-  leftOver: { resources: string[]; fds: number };
-  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
 }
 
 for (const mode of PATCH_MODES) {
@@ -75,9 +73,8 @@ for (const mode of PATCH_MODES) {
     });
 
     it('leaves no handle or file descriptor open once the clients quit, and nothing went unhandled', () => {
-      expect(report.leftOver.resources).to.deep.equal([]);
-      expect(report.leftOver.fds).to.be.at.most(0);
-      expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
+      expectNothingLeftOpen(report);
+      expectNothingUnhandled(report);
     });
   });
 }

@@ -6,16 +6,14 @@
  * `events.once`: the kill rejects that wait and the thread's `finally` closes the socket.
  */
 import { expect } from 'chai';
-import { PATCH_MODES, runFixture } from './fixture-runs.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
 
-interface WsReport {
+interface WsReport extends Ending {
   mode: string;
   answered: string[];
   killed: { outcome: string; killMs: number; serverSawCloseMs: number | null; closeCode: number };
   timedOut: { outcome: string; elapsedMs: number; serverSawCloseMs: number | null };
   serverConnectionsLeft: number;
-  leftOver: { resources: string[]; fds: number };
-  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
 }
 
 for (const mode of PATCH_MODES) {
@@ -49,9 +47,8 @@ for (const mode of PATCH_MODES) {
 
     it('leaves no connection at the server, no handle or file descriptor open, and nothing unhandled', () => {
       expect(report.serverConnectionsLeft).to.equal(0);
-      expect(report.leftOver.resources).to.deep.equal([]);
-      expect(report.leftOver.fds).to.be.at.most(0);
-      expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
+      expectNothingLeftOpen(report);
+      expectNothingUnhandled(report);
     });
   });
 }

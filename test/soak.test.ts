@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import { needServers } from './servers.js';
-import { PATCH_MODES, runFixture } from './fixture-runs.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
 
-interface SoakReport {
+interface SoakReport extends Ending {
   mode: string;
   iterations: number;
   concurrency: number;
@@ -24,8 +24,6 @@ interface SoakReport {
   poolErrors: string[];
   redisReconnects: number;
   heapGrowthMb: number;
-  leftOver: { resources: string[]; fds: number };
-  failures: { unhandledRejections: string[]; uncaughtExceptions: string[] };
 }
 
 for (const mode of PATCH_MODES) {
@@ -56,7 +54,7 @@ for (const mode of PATCH_MODES) {
     });
 
     it('has no unhandled rejection or uncaught exception, and no pool error', () => {
-      expect(report.failures).to.deep.equal({ unhandledRejections: [], uncaughtExceptions: [] });
+      expectNothingUnhandled(report);
       expect(report.poolErrors).to.deep.equal([]);
     });
 
@@ -73,8 +71,7 @@ for (const mode of PATCH_MODES) {
     });
 
     it('leaves no handle or file descriptor open once the pools, clients and server are closed', () => {
-      expect(report.leftOver.resources).to.deep.equal([]);
-      expect(report.leftOver.fds).to.be.at.most(0);
+      expectNothingLeftOpen(report);
     });
   });
 }
