@@ -4,6 +4,7 @@
  */
 import { hub, Scope, type Point, type Runnable } from './hub.js';
 import { interruptionOutcome } from './timeout.js';
+import { requireSignal, whenAborted } from './signals.js';
 import { requireFunction, requireSeconds } from './validate.js';
 
 /**
@@ -99,13 +100,16 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private outcome = Outcome.Pending;
   private result: unknown = undefined;
   private killError: unknown = undefined;
+  /** @internal The exception the thread was killed with. */
+  protected get killException(): unknown {
+    return this.killError;
+  }
   private killed = false;
   private readonly keepsResult: boolean;
   private waiters: Set<Waiter<T>> | null = null;
   private links: Link[] | null = null;
   private collected = false;
   private endHooks: EndHook[] | null = null;
-  private controller: AbortController | null = null;
   private cancelStart: (() => void) | null = null;
   /** @internal This thread's index in the long-lived list of live threads, -1 when not in it. */
   liveSlot = -1;
@@ -135,12 +139,12 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   /**
    * Aborted (reason: the exception) when the thread is killed or one of its Timeouts fires, so
-   * APIs that take a signal (`fetch`, `fs.promises`, `events.once`) stop with it.
+   * APIs that take a signal (`fetch`, `fs.promises`, `events.once`) stop with it. Inside a
+   * `withTimeout` scope, `currentSignal()` is the one that also aborts when that scope times out.
    * @example spawn(() => fetch(url, { signal: getCurrent().signal }))
    */
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
+  override get signal(): AbortSignal {
+    return super.signal;
   }
 
   /** @internal Starts the body (run queue entry). */
@@ -157,16 +161,16 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     try {
       value = hub.runIn(this, fn, ...args);
     } catch (err) {
-      this.settleBody(false, err);
+      this.bodySettled(false, err);
       return;
     }
     if (isThenable(value)) {
       value.then(
-        (v) => this.settleBody(true, v),
-        (e) => this.settleBody(false, e),
+        (v) => this.bodySettled(true, v),
+        (e) => this.bodySettled(false, e),
       );
     } else {
-      this.settleBody(true, value);
+      this.bodySettled(true, value);
     }
   }
 
@@ -229,6 +233,27 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   }
 
   /**
+   * Ties the thread to `signal`: when it aborts, the thread is killed with `signal.reason` (at
+   * once if it already has: a thread that has not started then never runs). Returns the thread,
+   * so a thread that a signal kills is spawned as `spawn(fn, ...args).killOn(signal)`. The
+   * listener goes when the thread ends.
+   * @example
+   * const job = spawn(crawl, url).killOn(AbortSignal.timeout(5000));
+   * await job.wait(); // rejects with the signal's TimeoutError (isTimeout: true) after 5 s
+   */
+  killOn(signal: AbortSignal): this {
+    requireSignal('GreenThread.killOn', 'signal', signal);
+    if (this.dead) return this;
+    if (signal.aborted) {
+      void this.kill(signal.reason);
+      return this;
+    }
+    const stopListening = whenAborted(signal, (reason) => void this.kill(reason));
+    this.onEnd(stopListening);
+    return this;
+  }
+
+  /**
    * Calls `fn(thread, ...args)` when the thread ends (at once if it already has).
    * @example thread.link((t, label) => t.wait().then(console.log), 'done');
    */
@@ -271,11 +296,6 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     return this;
   }
 
-  /** @internal Called when one of the thread's own Timeouts fires. */
-  override timedOut(exc: unknown): void {
-    this.abortSignal(exc);
-  }
-
   override abandon(reason: unknown): void {
     if (this.ended) return;
     super.abandon(reason);
@@ -286,7 +306,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     return `GreenThread#${this.id}${this.name ? ` (${this.name})` : ''}`;
   }
 
-  private settleBody(returned: boolean, value: unknown): void {
+  /** @internal The body returned `value` or threw it: the thread ends. */
+  protected bodySettled(returned: boolean, value: unknown): void {
     if (this.dead) return; // abandoned earlier: the late result is dropped
     const outcome = interruptionOutcome(this, returned, value, this.killed, this.killError);
     this.finish(outcome.returned ? Outcome.Returned : Outcome.Failed, outcome.value, this.killed);
@@ -352,11 +373,6 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     live[slot] = last;
     last.liveSlot = slot;
   }
-
-  private abortSignal(reason: unknown): void {
-    if (this.controller === null) this.controller = new AbortController();
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
 }
 
 /** The main green thread: the root scope, current outside any spawned thread. It cannot be killed. */
@@ -375,6 +391,14 @@ export class MainThread extends GreenThread<never> {
 
   override kill(): Promise<void> {
     return Promise.reject(new TypeError('GreenThread.kill: the main green thread cannot be killed'));
+  }
+
+  /** A root interruption is transient: the main thread's signal never aborts. */
+  override abortSignal(): void {}
+
+  /** A root interruption that reaches no pending point is over: nothing is left to throw later. */
+  override get keepsInterruption(): boolean {
+    return false;
   }
 }
 

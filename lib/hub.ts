@@ -193,8 +193,50 @@ export class Scope {
     return false;
   }
 
-  /** Called when a Timeout owned by this scope fires; green threads abort their signal. */
-  timedOut(_exc: unknown): void {}
+  /** Aborted with the interruption of this scope or an enclosing one; made on first use. */
+  private controller: AbortController | null = null;
+  /** The interruption this scope's signal reports (also when the signal is made after it). */
+  private abortReason: unknown = NONE;
+
+  /**
+   * The scope's `AbortSignal`: aborted, with the interruption as its reason, when this scope or
+   * an enclosing one is killed or times out (see `currentSignal()`). Made on first use.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== NONE) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * @internal The scope (or an enclosing one) is interrupted by `reason`: its signal aborts for
+   * good. The root and connection threads override it (their interruptions are transient).
+   */
+  abortSignal(reason: unknown): void {
+    if (this.abortReason !== NONE) return;
+    this.abortReason = reason;
+    if (this.controller !== null) this.controller.abort(reason);
+  }
+
+  /**
+   * @internal Aborts the signal handed out so far with `reason` and forgets it, so that the next
+   * `signal` is a fresh one: for scopes that go on serving after an interruption.
+   */
+  protected abortSignalOnce(reason: unknown): void {
+    const controller = this.controller;
+    this.controller = null;
+    controller?.abort(reason);
+  }
+
+  /**
+   * True when an interruption that reaches no pending point waits for the scope's next one; the
+   * root forgets it instead (a root interruption is transient).
+   */
+  get keepsInterruption(): boolean {
+    return true;
+  }
 
   constructor(parent: Scope | null) {
     this.parent = parent;
@@ -330,6 +372,12 @@ export class Scope {
       }
     }
     if (this.children) for (const child of this.children) child.interruptOwned(reason);
+  }
+
+  /** @internal Aborts the signals of this scope and of its children with `reason`. */
+  abortSignals(reason: unknown): void {
+    this.abortSignal(reason);
+    if (this.children) for (const child of this.children) child.abortSignals(reason);
   }
 
   /** @internal Collects the pending points of this scope and its children. */
@@ -605,16 +653,18 @@ export class Hub {
   }
 
   /**
-   * Throws `err` into `scope`: every pending point of the scope and of its children rejects with
-   * it now; with none pending, the next point reached in the scope throws it.
+   * Throws `err` into `scope`: the signals of the scope and of its children abort, and every
+   * pending point of the scope and of its children rejects with it now; with none pending, the
+   * next point reached in the scope throws it (not in the root: there the interruption is over).
    * Returns true when it was delivered to at least one parked point.
    */
   interrupt(scope: Scope, err: unknown): boolean {
     if (scope.ended) return false;
+    scope.abortSignals(err);
     const points: AnyPoint[] = [];
     scope.collectPoints(points);
     if (points.length === 0) {
-      scope.setPending(err);
+      if (scope.keepsInterruption) scope.setPending(err);
       scope.interruptOwned(err);
       return false;
     }

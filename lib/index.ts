@@ -21,6 +21,7 @@ export {
   type LinkCallback,
 } from './greenthread.js';
 export { Timeout, withTimeout, isTimeout, type TimeoutException, type WithTimeoutOptions } from './timeout.js';
+export { currentSignal } from './signals.js';
 export { Event } from './event.js';
 export { Semaphore, BoundedSemaphore, CappedSemaphore } from './semaphore.js';
 export { LightQueue, Queue, PriorityQueue, LifoQueue, Empty, Full, type Compare } from './queue.js';

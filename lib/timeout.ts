@@ -3,6 +3,7 @@
  * See DESIGN.md §3 "Timeout".
  */
 import { hub, Scope, type Owned } from './hub.js';
+import { requireSignal, whenAborted } from './signals.js';
 import { describe, requireFunction, requireSeconds } from './validate.js';
 
 /** What a Timeout throws when it fires: itself (`undefined`/`null`/`true`), silently itself (`false`), a class, or an instance. */
@@ -122,7 +123,6 @@ export class Timeout extends Error implements Owned {
     scope.disown(this);
     if (scope.ended) return;
     const exc = this.thrown();
-    scope.timedOut(exc);
     hub.interrupt(scope, exc);
     if (scope === hub.root) return;
     const stopWatch = hub.watch(scope, exc, () => !this.handled);
@@ -134,20 +134,36 @@ export class Timeout extends Error implements Owned {
 
 /** Options for {@link withTimeout} in place of the seconds. */
 export interface WithTimeoutOptions<V> {
-  /** Seconds before the Timeout fires (`null` for never). */
-  seconds: number | null;
+  /** Seconds before the Timeout fires (`null` or left out: never). */
+  seconds?: number | null;
   /** Returned instead of throwing when this call's Timeout fires. */
-  timeoutValue: V;
+  timeoutValue?: V;
+  /**
+   * Interrupts the scope, like a kill whose exception is `signal.reason`, when it aborts; already
+   * aborted, `withTimeout` rejects with its reason at once without calling `fn`.
+   */
+  signal?: AbortSignal;
+}
+
+/** The options of one `withTimeout` call, checked. */
+interface ParsedOptions<V> {
+  seconds: number | null;
+  hasTimeoutValue: boolean;
+  timeoutValue?: V;
+  signal?: AbortSignal;
 }
 
 /**
  * Runs `fn(...args)` in its own scope under a Timeout and rejects with the `Timeout` if it fires
  * first; the caller regains control within a few milliseconds of the deadline even when `fn` is
- * stuck outside cooperative points. Pass `{ seconds, timeoutValue }` to get a value instead.
- * Outer timeouts pass through untouched.
+ * stuck outside cooperative points. Pass `{ seconds, timeoutValue }` to get a value instead, and
+ * `{ signal }` to let an `AbortSignal` interrupt the scope too (it then rejects with
+ * `signal.reason`; `isTimeout` is true for a `TimeoutError` reason). Outer timeouts pass through
+ * untouched.
  * @example
  * const page = await withTimeout(2, fetchPage, url);
  * const maybe = await withTimeout({ seconds: 0.5, timeoutValue: null }, () => queue.get());
+ * const row = await withTimeout({ signal: req.signal }, query, sql); // the client went away: stop
  */
 export function withTimeout<A extends unknown[], R, V = never>(
   seconds: number | null | WithTimeoutOptions<V>,
@@ -156,31 +172,48 @@ export function withTimeout<A extends unknown[], R, V = never>(
 ): Promise<Awaited<R> | V> {
   const options = parseWithTimeoutOptions<V>(seconds);
   requireFunction('withTimeout', 'fn', fn);
+  if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   return runWithTimeout(options, fn, args);
 }
 
-async function runWithTimeout<A extends unknown[], R, V>(
-  options: { seconds: number | null; hasTimeoutValue: boolean; timeoutValue?: V },
-  fn: (...args: A) => R | PromiseLike<R>,
-  args: A,
-): Promise<Awaited<R> | V> {
+async function runWithTimeout<A extends unknown[], R, V>(options: ParsedOptions<V>, fn: (...args: A) => R | PromiseLike<R>, args: A): Promise<Awaited<R> | V> {
   const scope = new Scope(hub.currentScope());
   const timeout = hub.runIn(scope, () => new Timeout(options.seconds));
+  const abort: { reason?: unknown; aborted: boolean } = { aborted: false };
+  const stopListening = options.signal ? whenAborted(options.signal, (reason) => abortScope(scope, abort, reason, timeout)) : undefined;
   try {
-    return await runScope(scope, fn, args, timeout);
+    return await runScope(scope, fn, args, timeout, abort);
   } catch (err) {
     if (err === timeout && options.hasTimeoutValue) return options.timeoutValue as V;
     throw err;
   } finally {
+    stopListening?.();
     timeout.cancel();
-    scope.end(timeout.expired);
+    scope.end(timeout.expired || abort.aborted);
   }
 }
 
-function runScope<A extends unknown[], R>(scope: Scope, fn: (...args: A) => R | PromiseLike<R>, args: A, timeout: Timeout): Promise<Awaited<R>> {
+/** The signal given to `withTimeout` aborted: the scope is interrupted as by a kill. */
+function abortScope(scope: Scope, abort: { reason?: unknown; aborted: boolean }, reason: unknown, timeout: Timeout): void {
+  if (scope.ended || timeout.expired) return;
+  abort.aborted = true;
+  abort.reason = reason;
+  hub.interrupt(scope, reason);
+  const stopWatch = hub.watch(scope, reason);
+  // Parked again means the interruption was handled: the scope is not abandoned later.
+  void hub.afterParkOrEnd(scope).then(stopWatch);
+}
+
+function runScope<A extends unknown[], R>(
+  scope: Scope,
+  fn: (...args: A) => R | PromiseLike<R>,
+  args: A,
+  timeout: Timeout,
+  abort: { reason?: unknown; aborted: boolean },
+): Promise<Awaited<R>> {
   return new Promise<Awaited<R>>((resolve, reject) => {
     scope.onAbandon = reject;
-    const fail = (err: unknown): void => reject(timeout.expired && !(err instanceof Timeout) && !threadKilled(scope) ? timeout : err);
+    const fail = (err: unknown): void => reject(threadKilled(scope) ? err : abort.aborted ? abort.reason : timeout.expired && !(err instanceof Timeout) ? timeout : err);
     try {
       Promise.resolve(hub.runIn(scope, fn, ...args)).then(resolve as (v: unknown) => void, fail);
     } catch (err) {
@@ -193,13 +226,16 @@ function threadKilled(scope: Scope): boolean {
   return scope.root.dying;
 }
 
-function parseWithTimeoutOptions<V>(value: unknown): { seconds: number | null; hasTimeoutValue: boolean; timeoutValue?: V } {
+const OPTION_NAMES = ['seconds', 'timeoutValue', 'signal'];
+
+function parseWithTimeoutOptions<V>(value: unknown): ParsedOptions<V> {
   if (value !== null && typeof value === 'object') {
-    const options = value as Partial<WithTimeoutOptions<V>>;
-    const unknown = Object.keys(options).filter((k) => k !== 'seconds' && k !== 'timeoutValue');
-    if (unknown.length) throw new TypeError(`withTimeout: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected seconds, timeoutValue`);
+    const options = value as WithTimeoutOptions<V>;
+    const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
+    if (unknown.length) throw new TypeError(`withTimeout: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected ${OPTION_NAMES.join(', ')}`);
     const seconds = requireSeconds('withTimeout', 'options.seconds', options.seconds, { optional: true });
-    return { seconds, hasTimeoutValue: 'timeoutValue' in options, timeoutValue: options.timeoutValue };
+    const signal = options.signal === undefined ? undefined : requireSignal('withTimeout', 'options.signal', options.signal);
+    return { seconds, hasTimeoutValue: 'timeoutValue' in options, timeoutValue: options.timeoutValue, signal };
   }
   return { seconds: requireSeconds('withTimeout', 'seconds', value, { optional: true }), hasTimeoutValue: false };
 }

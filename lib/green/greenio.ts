@@ -39,6 +39,7 @@ import { Claim } from './claims.js';
 import { type Address, type Family, type SocketAddress, checkFamily, endpoint, parseAddress, parseFamily, type Target } from './greenio-address.js';
 import { BlockingIOError, SocketTimeout, closedError, concurrentError, kindError } from './greenio-errors.js';
 import { GreenSocketFile, type FileMode } from './greenio-file.js';
+import { acceptsWithoutThreads } from './net.js';
 
 export { type Address, type Family, type SocketAddress } from './greenio-address.js';
 export { SocketTimeout, BlockingIOError } from './greenio-errors.js';
@@ -132,7 +133,7 @@ export class GreenSocket<S extends net.Socket | net.Server = net.Socket> {
   constructor(socket?: S) {
     const node = socket ?? (new net.Socket({ allowHalfOpen: true }) as S);
     if (node instanceof net.Server) {
-      this.server = node;
+      this.server = acceptsWithoutThreads(node);
       this.stream = null;
       node.on('connection', this.onConnection);
       node.on('error', this.onServerError);

@@ -28,6 +28,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import net from 'node:net';
 import { hub, type Owned, type Scope } from '../hub.js';
+import { ConnectionThread } from './connection-thread.js';
 import { greenConstructor, greenFunction, greenView, patchedModules, type Patch } from './greening.js';
 
 export * from 'node:net';
@@ -38,9 +39,20 @@ const kServerClaim = Symbol('eventlet.serverClaim');
 const kGreen = Symbol('eventlet.green');
 /** Set on a client socket connected in a green scope: its data is delivered in no scope (see `push`). */
 const kUnownedData = Symbol('eventlet.unownedData');
+/** The green thread serving an accepted connection (see connection-thread.ts). */
+const kConnection = Symbol('eventlet.connectionThread');
+/** Set on a server whose connections get no thread of their own (a `listen()` socket: `serve` spawns them). */
+const kNoConnectionThreads = Symbol('eventlet.noConnectionThreads');
 
-type ClaimedSocket = net.Socket & { [kClaim]?: SocketClaim; [kGreen]?: true; [kUnownedData]?: true; encrypted?: boolean; secureConnecting?: boolean };
-type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; [kGreen]?: true; closeAllConnections?: () => void };
+type ClaimedSocket = net.Socket & {
+  [kClaim]?: SocketClaim;
+  [kGreen]?: true;
+  [kUnownedData]?: true;
+  [kConnection]?: ConnectionThread;
+  encrypted?: boolean;
+  secureConnecting?: boolean;
+};
+type ClaimedServer = net.Server & { [kServerClaim]?: ServerClaim; [kGreen]?: true; [kNoConnectionThreads]?: true; closeAllConnections?: () => void };
 
 const socketPrototype = net.Socket.prototype as ClaimedSocket;
 const serverPrototype = net.Server.prototype as ClaimedServer;
@@ -50,6 +62,7 @@ const native = {
   end: socketPrototype.end,
   push: socketPrototype.push,
   listen: serverPrototype.listen,
+  emit: serverPrototype.emit,
 };
 
 /**
@@ -104,11 +117,16 @@ class ServerClaim implements Owned {
     this.connections.add(socket);
   }
 
+  /** Closes the server; each connection's thread is killed (which destroys the connection). */
   interrupted(reason: unknown): void {
     this.server[kServerClaim] = undefined;
     this.server.close();
     this.server.closeAllConnections?.();
-    for (const socket of this.connections) destroyWith(socket, reason);
+    for (const socket of this.connections) {
+      const thread = (socket as ClaimedSocket)[kConnection];
+      if (thread) void thread.kill(reason);
+      else destroyWith(socket, reason);
+    }
     this.connections.clear();
   }
 
@@ -122,8 +140,13 @@ function isGreen(socket: ClaimedSocket): boolean {
   return socket[kGreen] === true || patchedModules.has(socket.encrypted ? 'tls' : 'net');
 }
 
-/** Claims `socket` for the current green scope (moving a claim held by another scope). */
+/**
+ * Claims `socket` for the current green scope (moving a claim held by another scope). An accepted
+ * connection served by its own thread is never claimed: that thread owns it, and what its handlers
+ * write is a reply, not a request awaiting one.
+ */
 function claim(socket: ClaimedSocket, inFlight: boolean): void {
+  if (socket[kConnection] !== undefined) return;
   const scope = hub.ownerScope();
   if (!scope || !isGreen(socket)) return;
   let current = socket[kClaim];
@@ -179,6 +202,8 @@ const around = {
    * the opener later would destroy another thread's request.
    */
   push(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
+    const thread = socket[kConnection];
+    if (thread !== undefined) return thread.ended || hub.storage.getStore() === thread ? call(socket as never, args) : hub.runIn(thread, call, socket as never, args);
     const current = socket[kClaim];
     if (current && !socket.connecting) current.release();
     if (socket[kUnownedData] && hub.ownerScope() !== null) return hub.runUnowned(call, socket as never, args);
@@ -186,12 +211,24 @@ const around = {
   },
   listen(server: ClaimedServer, args: unknown[], call: Call): unknown {
     const scope = hub.ownerScope();
-    if (scope && !server[kServerClaim] && (server[kGreen] === true || patchedModules.has(serverKind(server)))) {
+    if (scope && !server[kServerClaim] && isGreenServer(server)) {
       const serverClaim = new ServerClaim(server);
       server[kServerClaim] = serverClaim;
       scope.adopt(serverClaim);
     }
     return call(server as never, args);
+  },
+  /**
+   * A green server accepted a connection: it gets its own green thread, in which the `'connection'`
+   * listeners run (and so, for `http`, the parser that calls the request handlers).
+   */
+  emit(server: ClaimedServer, args: unknown[], call: Call): unknown {
+    if (args[0] !== 'connection' || server[kNoConnectionThreads] || !isGreenServer(server)) return call(server as never, args);
+    const socket = args[1] as ClaimedSocket;
+    if (!(socket instanceof net.Socket) || socket[kConnection] !== undefined) return call(server as never, args);
+    const thread = new ConnectionThread(socket, (reason) => destroyWith(socket, reason));
+    socket[kConnection] = thread;
+    return thread.serve(() => call(server as never, args));
   },
 };
 
@@ -212,6 +249,21 @@ function serverKind(server: net.Server): 'tls' | 'net' {
   return 'addContext' in server ? 'tls' : 'net';
 }
 
+/** True when the server was made green, or servers of its kind are patched. */
+function isGreenServer(server: ClaimedServer): boolean {
+  return server[kGreen] === true || patchedModules.has(serverKind(server));
+}
+
+/**
+ * Keeps `server`'s connections out of connection threads: its owner gives each connection a
+ * thread of its own (a `listen()` socket, whose connections `serve` hands to handler threads).
+ * @example acceptsWithoutThreads(net.createServer({ pauseOnConnect: true }));
+ */
+export function acceptsWithoutThreads<S extends net.Server>(server: S): S {
+  (server as S & ClaimedServer)[kNoConnectionThreads] = true;
+  return server;
+}
+
 diagnosticsChannel.subscribe('net.server.socket', (message) => {
   const socket = (message as { socket: ClaimedSocket & { server?: ClaimedServer } }).socket;
   if (socket.server?.[kGreen]) markSocket(socket);
@@ -228,6 +280,7 @@ export const socketHooks: Patch[] = [
   { target: socketPrototype, key: 'end', value: prototypeHook('end') },
   { target: socketPrototype, key: 'push', value: prototypeHook('push') },
   { target: serverPrototype, key: 'listen', value: prototypeHook('listen') },
+  { target: serverPrototype, key: 'emit', value: prototypeHook('emit') },
 ];
 
 /** In-place replacements applied by `monkeyPatch({ net: true })`. */
@@ -296,7 +349,7 @@ export function markServer<S extends net.Server>(server: S): S {
   const marked = server as S & ClaimedServer;
   if (marked[kGreen]) return server;
   marked[kGreen] = true;
-  ownHooks(marked, ['listen']);
+  ownHooks(marked, ['listen', 'emit']);
   return server;
 }
 
