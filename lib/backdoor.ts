@@ -9,15 +9,25 @@ import net from 'node:net';
 import { Console } from 'node:console';
 import { once } from 'node:events';
 import type { REPLServer } from 'node:repl';
+import { GreenSocket } from './green/greenio.js';
 import { getHub } from './hub.js';
 import * as eventlet from './index.js';
 import { describe } from './validate.js';
 
 /**
  * Where the backdoor listens: a port on 127.0.0.1, a `[host, port]` tuple or `{ host, port }`
- * (eventlet's addresses), a Unix socket path, or a `net.Server` that is already listening.
+ * (eventlet's addresses), a Unix socket path, a `net.Server` that is already listening, or the
+ * listening {@link GreenSocket} that `listen()` gives (or its promise, as eventlet's
+ * `spawn(backdoor.backdoor_server, listen(('127.0.0.1', 3000)))` passes it).
  */
-export type BackdoorAddress = number | readonly [host: string, port: number] | { host?: string; port: number } | string | net.Server;
+export type BackdoorAddress =
+  | number
+  | readonly [host: string, port: number]
+  | { host?: string; port: number }
+  | string
+  | net.Server
+  | GreenSocket<net.Server>
+  | PromiseLike<GreenSocket<net.Server>>;
 
 /** Options of {@link backdoor}. */
 export interface BackdoorOptions {
@@ -52,15 +62,36 @@ const WHERE = 'backdoor';
  * await door.close();
  */
 export async function backdoor(sock: BackdoorAddress, locals: Record<string, unknown> = {}, options: BackdoorOptions = {}): Promise<Backdoor> {
+  if (isThenable(sock)) sock = await sock;
   if (locals === null || typeof locals !== 'object') throw new TypeError(`${WHERE}: locals must be an object, got ${describe(locals)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${describe(options)}`);
   const allowRemote = options.allowRemote ?? false;
   if (typeof allowRemote !== 'boolean') throw new TypeError(`${WHERE}: options.allowRemote must be a boolean, got ${describe(allowRemote)}`);
   const prompt = options.prompt ?? 'eventlet> ';
   if (typeof prompt !== 'string') throw new TypeError(`${WHERE}: options.prompt must be a string, got ${describe(prompt)}`);
-  const server = sock instanceof net.Server ? listeningServer(sock, allowRemote) : await listenOn(parseAddress(sock, allowRemote));
+  const given = sock instanceof GreenSocket ? listeningSocket(sock) : sock;
+  const server = given instanceof net.Server ? listeningServer(given, allowRemote) : await listenOn(parseAddress(given, allowRemote));
   const { start } = await import('node:repl');
   return serveConsoles(server, (socket) => openSession(start, socket, prompt, { ...locals }));
+}
+
+/**
+ * eventlet's `backdoor.backdoor_server(sock, locals)`: the same function as {@link backdoor}, so
+ * `spawn(backdoor.backdoor_server, listen(['127.0.0.1', 3000]))` ports literally.
+ */
+backdoor.backdoor_server = backdoor;
+
+/**
+ * The `net.Server` of a listening GreenSocket, taken over from it (the GreenSocket can no longer
+ * accept: the console sessions get the connections, and the server outlives the caller's thread).
+ */
+function listeningSocket(sock: GreenSocket<net.Server> | GreenSocket<net.Socket>): net.Server {
+  if (!(sock.socket instanceof net.Server)) throw new TypeError(`${WHERE}: sock must be a listening GreenSocket (from listen()), got a connected one`);
+  return (sock as GreenSocket<net.Server>).detach(WHERE);
+}
+
+function isThenable(value: unknown): value is PromiseLike<GreenSocket<net.Server>> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** Checks a server the caller made: it must listen, on a loopback address unless allowed. */
@@ -83,7 +114,7 @@ function parseAddress(sock: unknown, allowRemote: boolean): ListenOptions {
   let port: unknown = sock;
   if (Array.isArray(sock)) [host, port] = sock as unknown[];
   else if (sock !== null && typeof sock === 'object') ({ host = '127.0.0.1', port } = sock as { host?: unknown; port?: unknown });
-  else if (typeof sock !== 'number') throw new TypeError(`${WHERE}: sock must be a port, [host, port], { host, port }, a Unix socket path or a listening net.Server, got ${describe(sock)}`);
+  else if (typeof sock !== 'number') throw new TypeError(`${WHERE}: sock must be a port, [host, port], { host, port }, a Unix socket path, a listening net.Server or GreenSocket, got ${describe(sock)}`);
   if (typeof host !== 'string') throw new TypeError(`${WHERE}: host must be a string, got ${describe(host)}`);
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`${WHERE}: port must be an integer from 0 to 65535, got ${describe(port)}`);

@@ -1,6 +1,7 @@
 /**
  * `Event`: a one-shot value (or exception) broadcast to any number of waiters, as in eventlet.
  */
+import { aliasMethods } from './aliases.js';
 import { hub, type Point } from './hub.js';
 import { requireSeconds } from './validate.js';
 
@@ -26,6 +27,16 @@ const enum State {
  * spawn(async () => console.log(await done.wait())); // 42
  * done.send(42);
  */
+/** eventlet's method names on {@link Event}: the same function objects as the camelCase ones. */
+export interface Event<T> {
+  /** eventlet's `send_exception`: the same function as {@link Event.sendException}. */
+  send_exception: Event<T>['sendException'];
+  /** eventlet's `has_exception`: the same function as {@link Event.hasException}. */
+  has_exception: Event<T>['hasException'];
+  /** eventlet's `has_result`: the same function as {@link Event.hasResult}. */
+  has_result: Event<T>['hasResult'];
+}
+
 export class Event<T = unknown> {
   private state = State.Fresh;
   private value: unknown = undefined;
@@ -127,3 +138,5 @@ export class Event<T = unknown> {
     });
   }
 }
+
+aliasMethods(Event, { send_exception: 'sendException', has_exception: 'hasException', has_result: 'hasResult' });

@@ -3,6 +3,7 @@
  * as in eventlet, without eventlet's pool bugs: `resize()` up wakes waiting spawners, `imap`
  * uses the pool's own slots, and a failing input iterator rejects instead of hanging.
  */
+import { aliasMethods } from './aliases.js';
 import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
 import { hub, type Point } from './hub.js';
 import { LightQueue, Queue } from './queue.js';
@@ -18,6 +19,12 @@ type AnyFunction<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
  * for (const url of urls) await pool.spawn(fetchPage, url);
  * await pool.waitall();
  */
+/** eventlet's method names on {@link GreenPool}: the same function objects as the camelCase ones. */
+export interface GreenPool {
+  /** eventlet's `spawn_n`: the same function as {@link GreenPool.spawnN}. */
+  spawn_n: GreenPool['spawnN'];
+}
+
 export class GreenPool {
   /** The number of slots. */
   size: number;
@@ -180,6 +187,8 @@ export class GreenPool {
     return this.threads.size === 0 && this.admitting === 0;
   }
 }
+
+aliasMethods(GreenPool, { spawn_n: 'spawnN' });
 
 function requireIterable(where: string, name: string, value: unknown): void {
   const ok = value !== null && typeof value === 'object' && (Symbol.iterator in value || Symbol.asyncIterator in value);

@@ -2,6 +2,7 @@
  * Green threads: async functions started by the hub in their own scope, which can be waited for,
  * linked to, killed and cancelled. See DESIGN.md §3 "Green threads".
  */
+import { inspect } from 'node:util';
 import { hub, Scope, type Point, type Runnable } from './hub.js';
 import { interruptionOutcome } from './timeout.js';
 import { requireSignal, whenAborted } from './signals.js';
@@ -300,6 +301,12 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     if (this.ended) return;
     super.abandon(reason);
     this.finish(Outcome.Failed, reason, true);
+  }
+
+  /** Inspects as its name and state (`GreenThread#3 (worker) { parked: 'sleep' }`), none of its internals. */
+  override [inspect.custom](): string {
+    const point = this.started && !this.dead ? this.parkedAt : null;
+    return `${this.toString()} { ${this.state}${point ? `: '${point.what}'` : ''} }`;
   }
 
   override toString(): string {

@@ -22,6 +22,7 @@
  *   its diagnostics is on, and the hub calls nothing when it is `null`.
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { inspect } from 'node:util';
 
 /** Node's own timer functions, captured before anything can patch them. */
 const { setTimeout, clearTimeout, setImmediate } = globalThis;
@@ -241,6 +242,11 @@ export class Scope {
   constructor(parent: Scope | null) {
     this.parent = parent;
     if (parent) (parent.children ??= new Set()).add(this);
+  }
+
+  /** Inspects compactly: the scope's state, none of its points, children or owned items. */
+  [inspect.custom](): string {
+    return `Scope { ${this.ended ? 'ended' : this.parked ? 'parked' : 'running'} }`;
   }
 
   /** The outermost scope: the green thread this scope runs in. */

@@ -4,9 +4,10 @@
  * @example
  * import { spawn, withTimeout, GreenPool } from 'eventlet';
  */
-import { spawnAfter, spawnN } from './greenthread.js';
+import { getCurrent, spawnAfter, spawnN } from './greenthread.js';
 import { importPatched, monkeyPatch } from './patcher.js';
 import { wrapSsl } from './convenience.js';
+import { isTimeout, withTimeout } from './timeout.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
 export {
@@ -33,6 +34,21 @@ export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } f
 export const spawn_n = spawnN;
 /** eventlet's `spawn_after`: the same function as {@link spawnAfter}. */
 export const spawn_after = spawnAfter;
+/**
+ * eventlet's `getcurrent`: the same function as {@link getCurrent}.
+ * @example spawn(() => console.log(getcurrent().id));
+ */
+export const getcurrent = getCurrent;
+/**
+ * eventlet's `with_timeout`: the same function as {@link withTimeout}.
+ * @example await with_timeout(2, fetchPage, url);
+ */
+export const with_timeout = withTimeout;
+/**
+ * eventlet's `is_timeout`: the same function as {@link isTimeout}.
+ * @example if (is_timeout(err)) retry();
+ */
+export const is_timeout = isTimeout;
 export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type MonkeyPatchOptions, type ImportPatchedOptions } from './patcher.js';
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
@@ -50,3 +66,14 @@ export { GreenSocket, SocketTimeout, BlockingIOError, type Address, type SocketA
  * @example const secure = await wrap_ssl(await connect(['example.com', 443]), { servername: 'example.com' });
  */
 export const wrap_ssl = wrapSsl;
+
+/**
+ * The whole API as one object, the module namespace itself, so Python's `import eventlet` ports
+ * literally: `eventlet.spawn(...)`, `eventlet.Timeout`, `eventlet.debug`.
+ * @example
+ * import eventlet from 'eventlet';
+ * await eventlet.spawn(eventlet.sleep, 0.1).wait();
+ */
+export { default } from './default-export.js';
+/** The type of the whole API (`typeof import('eventlet')`), as the default export has it. */
+export type Eventlet = Omit<typeof import('./index.js'), 'default'>;

@@ -6,6 +6,7 @@
  * waits for a `get`); `n > 0` is bounded. Waiting getters and putters are served first-in
  * first-out, on the next hub turn; a getter that is killed or times out never takes an item.
  */
+import { aliasMethods } from './aliases.js';
 import { hub, type Point } from './hub.js';
 import { describe, requireBoolean, requireSeconds } from './validate.js';
 
@@ -56,6 +57,14 @@ function parseMaxsize(where: string, maxsize: unknown): number | null {
  * spawn(async () => { for (;;) console.log(await q.get()); });
  * await q.put('hello');
  */
+/** eventlet's method names on {@link LightQueue}: the same function objects as the camelCase ones. */
+export interface LightQueue<T> {
+  /** eventlet's `put_nowait`: the same function as {@link LightQueue.putNowait}. */
+  put_nowait: LightQueue<T>['putNowait'];
+  /** eventlet's `get_nowait`: the same function as {@link LightQueue.getNowait}. */
+  get_nowait: LightQueue<T>['getNowait'];
+}
+
 export class LightQueue<T = unknown> implements AsyncIterable<T> {
   /** The capacity: `null` unbounded, `0` a channel, `n > 0` bounded. */
   maxsize: number | null;
@@ -291,6 +300,12 @@ export class LightQueue<T = unknown> implements AsyncIterable<T> {
  * spawn(async () => { for await (const job of q) { await handle(job); q.taskDone(); } });
  * await q.join();
  */
+/** eventlet's method names on {@link Queue}: the same function objects as the camelCase ones. */
+export interface Queue<T> {
+  /** eventlet's `task_done`: the same function as {@link Queue.taskDone}. */
+  task_done: Queue<T>['taskDone'];
+}
+
 export class Queue<T = unknown> extends LightQueue<T> {
   /** Items put but not yet marked done with `taskDone()`. */
   unfinishedTasks = 0;
@@ -330,6 +345,9 @@ export class Queue<T = unknown> extends LightQueue<T> {
 }
 
 /** Orders two queue items: negative when `a` comes first. */
+aliasMethods(LightQueue, { put_nowait: 'putNowait', get_nowait: 'getNowait' });
+aliasMethods(Queue, { task_done: 'taskDone' });
+
 export type Compare<T> = (a: T, b: T) => number;
 
 /**

@@ -2,6 +2,7 @@
  * Timeouts bound to the green thread (or `withTimeout` scope) that created them.
  * See DESIGN.md §3 "Timeout".
  */
+import { inspect } from 'node:util';
 import { hub, Scope, type Owned } from './hub.js';
 import { requireSignal, whenAborted } from './signals.js';
 import { describe, requireFunction, requireSeconds } from './validate.js';
@@ -23,11 +24,11 @@ export class Timeout extends Error implements Owned {
   readonly seconds: number | null;
   /** What is thrown when it fires (see {@link TimeoutException}). */
   readonly exception: TimeoutException;
-  private scope: Scope | null = null;
-  private cancelTimer: (() => void) | null = null;
-  private fired = false;
-  private handled = false;
-  private stopWatch: (() => void) | null = null;
+  #scope: Scope | null = null;
+  #cancelTimer: (() => void) | null = null;
+  #fired = false;
+  #handled = false;
+  #stopWatch: (() => void) | null = null;
 
   constructor(seconds?: number | null, exception?: TimeoutException) {
     super(describeSeconds(seconds, exception));
@@ -40,12 +41,12 @@ export class Timeout extends Error implements Owned {
 
   /** True while armed: started, not yet fired, not cancelled. */
   get pending(): boolean {
-    return this.cancelTimer !== null;
+    return this.#cancelTimer !== null;
   }
 
   /** True once it has fired. */
   get expired(): boolean {
-    return this.fired;
+    return this.#fired;
   }
 
   /** True for a Timeout whose scope ends silently (`exception` is `false`). */
@@ -60,11 +61,11 @@ export class Timeout extends Error implements Owned {
   start(): this {
     if (this.pending) throw new Error('Timeout.start: the timeout is already started; cancel it first');
     if (this.seconds === null) return this;
-    this.fired = false;
-    this.handled = false;
-    this.scope = hub.currentScope();
-    this.scope.adopt(this);
-    this.cancelTimer = this.seconds > 0 ? hub.timer(this.seconds, () => this.fire()) : this.fireSoon();
+    this.#fired = false;
+    this.#handled = false;
+    this.#scope = hub.currentScope();
+    this.#scope.adopt(this);
+    this.#cancelTimer = this.seconds > 0 ? hub.timer(this.seconds, () => this.fire()) : this.fireSoon();
     return this;
   }
 
@@ -83,14 +84,20 @@ export class Timeout extends Error implements Owned {
 
   /** Disarms the timer; idempotent. After it fired, marks it as handled by the caller. */
   cancel(): void {
-    if (this.fired) this.handled = true;
-    this.stopWatch?.();
-    this.stopWatch = null;
-    const cancelTimer = this.cancelTimer;
+    if (this.#fired) this.#handled = true;
+    this.#stopWatch?.();
+    this.#stopWatch = null;
+    const cancelTimer = this.#cancelTimer;
     if (!cancelTimer) return;
-    this.cancelTimer = null;
+    this.#cancelTimer = null;
     cancelTimer();
-    this.scope?.disown(this);
+    this.#scope?.disown(this);
+  }
+
+  /** Inspects as the error it is, with its seconds and state: none of its bookkeeping. */
+  [inspect.custom](): string {
+    const state = this.pending ? 'pending' : this.expired ? 'expired' : 'idle';
+    return `${this.stack ?? `Timeout: ${this.message}`} { seconds: ${this.seconds}, state: '${state}' }`;
   }
 
   /** `using t = new Timeout(s)` cancels it when the block exits. */
@@ -113,20 +120,20 @@ export class Timeout extends Error implements Owned {
 
   /** @internal True when `scope` owns this Timeout and it fired. */
   firedIn(scope: Scope): boolean {
-    return this.fired && this.scope === scope;
+    return this.#fired && this.#scope === scope;
   }
 
   private fire(): void {
-    const scope = this.scope!;
-    this.cancelTimer = null;
-    this.fired = true;
+    const scope = this.#scope!;
+    this.#cancelTimer = null;
+    this.#fired = true;
     scope.disown(this);
     if (scope.ended) return;
     const exc = this.thrown();
     hub.interrupt(scope, exc);
     if (scope === hub.root) return;
-    const stopWatch = hub.watch(scope, exc, () => !this.handled);
-    this.stopWatch = stopWatch;
+    const stopWatch = hub.watch(scope, exc, () => !this.#handled);
+    this.#stopWatch = stopWatch;
     // A thread that parks again has handled the exception: it is not abandoned later.
     void hub.afterParkOrEnd(scope).then(stopWatch);
   }
