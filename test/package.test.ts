@@ -45,6 +45,9 @@ const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['monkey_patch', 'monkeyPatch'],
   ['import_patched', 'importPatched'],
   ['wrap_ssl', 'wrapSsl'],
+  ['getcurrent', 'getCurrent'],
+  ['with_timeout', 'withTimeout'],
+  ['is_timeout', 'isTimeout'],
 ];
 
 describe('package (end to end)', function () {
@@ -94,6 +97,10 @@ describe('package (end to end)', function () {
       expect(aliases).to.include({ spawn_n: true, spawn_after: true });
       for (const [snake, ok] of Object.entries(aliases)) expect(ok, snake).to.equal(true);
     });
+
+    it("gets the namespace itself from import eventlet from 'eventlet' (the default export)", function () {
+      expect(parseLastLine(run).defaultIsNamespace).to.equal(true);
+    });
   });
 
   describe("CommonJS: require('eventlet')", function () {
@@ -107,8 +114,13 @@ describe('package (end to end)', function () {
       expect(run.stderr, describeRun(run)).to.equal('');
     });
 
-    it('gets the same API as ESM importers', function () {
-      expect(parseLastLine(run).exports).to.deep.equal(apiNames);
+    it("gets the same API as ESM importers (plus Node's __esModule marker of a module with a default export)", function () {
+      const exports = parseLastLine(run).exports as string[];
+      expect(exports.filter((name) => name !== '__esModule')).to.deep.equal(apiNames);
+    });
+
+    it("gets the namespace as require('eventlet').default", function () {
+      expect(parseLastLine(run).defaultIsNamespace).to.equal(true);
     });
 
     it('works: spawn/wait and withTimeout', function () {

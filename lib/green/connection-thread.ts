@@ -27,7 +27,7 @@ export class ConnectionThread extends GreenThread<void> {
     socket: net.Socket,
     private readonly destroy: (reason: unknown) => void,
   ) {
-    super(() => closed(socket), [], false, { name: `connection ${peerName(socket)}` });
+    super(() => closed(socket), [], true, { name: `connection ${peerName(socket)}` });
     this.idle = new Point(this, 'connection', ignore, ignore);
   }
 
