@@ -234,8 +234,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   }
 
   /**
-   * Ties the thread to `signal`: when it aborts, the thread is killed with `signal.reason` (at
-   * once if it already has: a thread that has not started then never runs). Returns the thread,
+   * Ties the thread to `signal`: when it aborts, the thread is killed with `signal.reason` (right
+   * away if it already has: a thread that has not started then never runs). Returns the thread,
    * so a thread that a signal kills is spawned as `spawn(fn, ...args).killOn(signal)`. The
    * listener goes when the thread ends.
    * @example
@@ -246,7 +246,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     requireSignal('GreenThread.killOn', 'signal', signal);
     if (this.dead) return this;
     if (signal.aborted) {
-      void this.kill(signal.reason);
+      // In a microtask: still before a new thread's start, and after the caller's `.wait()` or `.link()`.
+      queueMicrotask(() => void this.kill(signal.reason));
       return this;
     }
     const stopListening = whenAborted(signal, (reason) => void this.kill(reason));

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backdoor, debug, sleep, type Backdoor } from '../lib/index.js';
+import { backdoor, debug, listen as greenListen, sleep, spawn, type Backdoor } from '../lib/index.js';
 import { activeResources, bad, errorFrom, listen, pause, waitFor } from './support.js';
 
 const PROMPT = 'eventlet> ';
@@ -85,6 +85,22 @@ describe('backdoor', () => {
     clients.push(client);
     expect(banner).to.match(/^eventlet backdoor on Node v\d+\.\d+\.\d+: `eventlet` in scope; \.exit to leave$/);
     expect(await client.ask('1+1')).to.equal('2');
+  });
+
+  it('serves on the listening GreenSocket that listen() gives, which then accepts no more itself', async () => {
+    const listener = await greenListen(['127.0.0.1', 0]);
+    const target = await open(listener);
+    expect(target.server).to.equal(listener.socket);
+    const client = await connect(target);
+    expect(await client.ask('6*7')).to.equal('42');
+    expect(((await errorFrom(() => listener.accept())) as NodeJS.ErrnoException).code).to.equal('EBADF');
+  });
+
+  it("ports eventlet's idiom literally: spawn(backdoor.backdoor_server, listen(['127.0.0.1', 0]))", async () => {
+    expect(backdoor.backdoor_server).to.equal(backdoor);
+    door = await spawn(backdoor.backdoor_server, greenListen(['127.0.0.1', 0])).wait();
+    const client = await connect(door);
+    expect(await client.ask('1+2')).to.equal('3');
   });
 
   it('has eventlet in scope and supports top-level await: a green thread spawned from the console runs', async () => {

@@ -4,6 +4,7 @@
  */
 import { once, EventEmitter } from 'node:events';
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import { GreenThread, GreenletExit, spawn, spawnN, spawnAfter, sleep, getCurrent } from '../lib/index.js';
 import { bad, captureErrorReports, errorFrom, never, rejectionOf, since } from './support.js';
 
@@ -272,6 +273,19 @@ describe('green threads', () => {
         }, 1);
       });
       expect(slept).to.equal('slept');
+    });
+  });
+
+  describe('inspection', () => {
+    it("inspects as its id, name and state, with what it is parked on, none of its internals", async () => {
+      const thread = spawn(() => sleep(1));
+      thread.name = 'sleeper';
+      expect(inspect(thread)).to.equal(`GreenThread#${thread.id} (sleeper) { scheduled }`);
+      await sleep(0.01);
+      expect(inspect(thread)).to.equal(`GreenThread#${thread.id} (sleeper) { parked: 'sleep' }`);
+      expect(inspect({ thread })).to.equal(`{ thread: GreenThread#${thread.id} (sleeper) { parked: 'sleep' } }`);
+      await thread.kill();
+      expect(inspect(thread)).to.equal(`GreenThread#${thread.id} (sleeper) { dead }`);
     });
   });
 

@@ -3,6 +3,7 @@
  * Numbers such as (#74) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
  */
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import { getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { bad, captureErrorReports, errorFrom, inThread, liveTimers, never, rejectionOf, since } from './support.js';
 
@@ -68,6 +69,15 @@ describe('timeouts', () => {
       expect(timeout.name).to.equal('Timeout');
       expect(new GreenletExit()).to.not.be.an.instanceOf(Timeout);
       expect(new Error('plain')).to.not.be.an.instanceOf(Timeout);
+    });
+
+    it('inspects compactly, as console.log shows it: its stack, seconds and state, none of its scope or thread', async () => {
+      const err = (await rejectionOf(inThread(() => withTimeout(0.01, () => sleep(1))))) as Timeout;
+      const text = inspect(err);
+      expect(text.startsWith(err.stack!)).to.equal(true);
+      expect(text.slice(err.stack!.length)).to.equal(" { seconds: 0.01, state: 'expired' }");
+      expect(Object.keys(err).sort()).to.deep.equal(['exception', 'isTimeout', 'name', 'seconds']);
+      expect(() => JSON.stringify(err)).to.not.throw();
     });
 
     it('describes itself without crashing (#73)', () => {
