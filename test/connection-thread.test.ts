@@ -214,6 +214,42 @@ describe('connection threads (monkeyPatch() in this process)', function () {
       expect(names[0]).to.not.equal(names[1]);
       await shut(server);
     });
+
+    it('keeps a keep-alive TLS connection open through a Timeout that fires in one of its requests', async function () {
+      const server = await listen(
+        https.createServer({ key: credentials.key, cert: credentials.cert }, async (req, res) => {
+          res.write('start ');
+          const t = new Timeout(req.url === '/timeout' ? 0.02 : 5);
+          try {
+            await sleep(0.2);
+            res.end('done');
+          } catch {
+            res.end('timeout');
+          } finally {
+            t.cancel();
+          }
+        }),
+      );
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: credentials.cert });
+      const sockets = new Set<net.Socket>();
+      const fetchOne = (path: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          https
+            .get({ host: '127.0.0.1', port: portOf(server), path, agent }, (res) => {
+              sockets.add(res.socket);
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += String(chunk)));
+              res.on('end', () => resolve(body));
+            })
+            .on('error', reject);
+        });
+      expect(await fetchOne('/next')).to.equal('start done');
+      expect(await fetchOne('/timeout')).to.equal('start timeout');
+      expect(await fetchOne('/next')).to.equal('start done');
+      expect(sockets.size, 'one connection for the three requests').to.equal(1);
+      agent.destroy();
+      await shut(server);
+    });
   });
 });
 

@@ -49,6 +49,8 @@ type ClaimedSocket = net.Socket & {
   [kGreen]?: true;
   [kUnownedData]?: true;
   [kConnection]?: ConnectionThread;
+  /** For a server-side TLS socket: the accepted socket it wraps. */
+  _parent?: ClaimedSocket | null;
   encrypted?: boolean;
   secureConnecting?: boolean;
 };
@@ -142,11 +144,11 @@ function isGreen(socket: ClaimedSocket): boolean {
 
 /**
  * Claims `socket` for the current green scope (moving a claim held by another scope). An accepted
- * connection served by its own thread is never claimed: that thread owns it, and what its handlers
- * write is a reply, not a request awaiting one.
+ * connection served by its own thread (or a TLS socket over one) is never claimed: that thread owns
+ * it, and what its handlers write is a reply, not a request awaiting one.
  */
 function claim(socket: ClaimedSocket, inFlight: boolean): void {
-  if (socket[kConnection] !== undefined) return;
+  if (socket[kConnection] !== undefined || socket._parent?.[kConnection] !== undefined) return;
   const scope = hub.ownerScope();
   if (!scope || !isGreen(socket)) return;
   let current = socket[kClaim];
@@ -234,6 +236,22 @@ const around = {
 
 type HookName = keyof typeof around;
 
+/** `EventEmitter.prototype`, whose `emit` a server inherits (read at each call: `domain` replaces it). */
+const emitterPrototype = Object.getPrototypeOf(serverPrototype) as { emit: (...args: unknown[]) => boolean };
+
+/**
+ * The prototype hook of `emit`, on every server event (`'request'` too): anything but
+ * `'connection'` goes straight to the inherited `emit`, with no arguments array made.
+ */
+function prototypeEmit(this: ClaimedServer, event: string | symbol): unknown {
+  // eslint-disable-next-line prefer-rest-params
+  if (event !== 'connection') return emitterPrototype.emit.apply(this, arguments as unknown as unknown[]);
+  // eslint-disable-next-line prefer-rest-params
+  return around.emit(this, Array.prototype.slice.call(arguments), callInheritedEmit);
+}
+
+const callInheritedEmit: Call = (self, args) => emitterPrototype.emit.apply(self, args);
+
 /** A prototype hook: `around[name]` with Node's own method. */
 function prototypeHook(name: HookName) {
   const method = native[name] as (...args: unknown[]) => unknown;
@@ -280,7 +298,7 @@ export const socketHooks: Patch[] = [
   { target: socketPrototype, key: 'end', value: prototypeHook('end') },
   { target: socketPrototype, key: 'push', value: prototypeHook('push') },
   { target: serverPrototype, key: 'listen', value: prototypeHook('listen') },
-  { target: serverPrototype, key: 'emit', value: prototypeHook('emit') },
+  { target: serverPrototype, key: 'emit', value: prototypeEmit },
 ];
 
 /** In-place replacements applied by `monkeyPatch({ net: true })`. */
