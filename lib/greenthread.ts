@@ -433,7 +433,8 @@ function sameArgs(a: unknown[], b: unknown[]): boolean {
 
 /**
  * Starts `fn(...args)` as a green thread on the next hub turn (never synchronously; threads start
- * in spawn order). Returns its {@link GreenThread}.
+ * in spawn order). Returns its {@link GreenThread}; `spawn(fn, ...args).killOn(signal)` makes it a
+ * thread that an `AbortSignal` kills (see {@link GreenThread.killOn}).
  * @example
  * const t = spawn(async (url: string) => (await fetch(url)).status, 'http://localhost:8080/');
  * console.log(await t.wait());
