@@ -56,7 +56,7 @@ describe('importPatched', () => {
 
     it('gives an ES module library, its helper and the CommonJS file it imports by name the green modules, default and named imports alike', () => {
       expect(report.esm).to.deep.equal({
-        url: './patched-esm-lib/index.js?eventlet-patched=net.tls.timers.dns.fs',
+        url: './patched-esm-lib/index.js?eventlet-patched=net.tls.timers.dns.fs.child_process',
         net: true,
         connect: true,
         helperNet: true,
@@ -92,12 +92,12 @@ describe('importPatched', () => {
     (inThreadHooks ? it : it.skip)('require() of an ES module inside the graph (by its package type, or detected by its syntax) gives a separate instance of it, tagged with the world, that imports the green net and the graph’s CommonJS files (Node with module.registerHooks)', () => {
       expect(report.inThreadHooks).to.equal(true);
       expect(report.requireOfEsm).to.deep.equal({
-        url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs',
+        url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs.child_process',
         net: true,
         cjsHelperShared: true,
         sameInstanceAgain: true,
       });
-      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true, detectedNet: true, detectedUrl: './patched-cjs-lib/detected-esm.js%3Feventlet-patched=net.tls.timers.dns.fs' });
+      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true, detectedNet: true, detectedUrl: './patched-cjs-lib/detected-esm.js%3Feventlet-patched=net.tls.timers.dns.fs.child_process' });
     });
 
     (inThreadHooks ? it.skip : it)('require() of an ES module inside the graph throws ERR_REQUIRE_ESM naming both files and module.registerHooks, rather than sharing Node’s instance (Node without module.registerHooks)', () => {
@@ -189,7 +189,7 @@ describe('importPatched', () => {
 
     it('throws a TypeError naming the bad modules entry', async () => {
       const err = await errorFrom(() => importPatched('x', { modules: ['net', 'http'] }));
-      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/^importPatched: modules\[1\] must be one of net, tls, timers, dns, fs, got string "http"$/);
+      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/^importPatched: modules\[1\] must be one of net, tls, timers, dns, fs, child_process, got string "http"$/);
       const notString = await errorFrom(() => importPatched('x', { modules: ['net', bad(7)] }));
       expect(notString).to.be.instanceOf(TypeError).with.property('message').that.contains('modules[1]');
     });

@@ -26,9 +26,9 @@ function report(fixture: string, env: Record<string, string> = {}): Record<strin
 }
 
 describe('loader (node --import eventlet/loader)', () => {
-  it('patches all five modules before the first line of an ESM entry, imports included', () => {
+  it('patches all six modules before the first line of an ESM entry, imports included', () => {
     expect(report('loader-report.mjs')).to.deep.equal({
-      patched: ['net', 'tls', 'timers', 'dns', 'fs'],
+      patched: ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'],
       esmTimersIsGreen: true,
       globalTimersIsGreen: true,
       esmFsIsGreen: true,
@@ -36,9 +36,9 @@ describe('loader (node --import eventlet/loader)', () => {
     });
   });
 
-  it('patches all five modules before the first line of a CommonJS entry', () => {
+  it('patches all six modules before the first line of a CommonJS entry', () => {
     expect(report('loader-report.cjs')).to.deep.equal({
-      patched: ['net', 'tls', 'timers', 'dns', 'fs'],
+      patched: ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'],
       requireTimersIsGreen: true,
       requireFsIsGreen: true,
     });
