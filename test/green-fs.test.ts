@@ -484,6 +484,45 @@ describe('green fs', () => {
       expect(msSince(start)).to.be.within(95, 300);
     });
 
+    it('reads a FIFO a writer feeds, inside a green thread, with the callback and promise forms (through a pipe handle, not the pool)', async () => {
+      const path = fifo();
+      const writeLater = (text: string): void => {
+        setTimeout(() => {
+          const fd = nodeFs.openSync(path, O_WRONLY);
+          nodeFs.writeSync(fd, text);
+          nodeFs.closeSync(fd);
+        }, 30);
+      };
+      writeLater('first');
+      const viaCallback = await inThread(() => new Promise((resolve, reject) => green.readFile(path, 'utf8', (err, text) => (err ? reject(err) : resolve(text)))));
+      writeLater('second');
+      const viaPromise = await inThread(() => green.promises.readFile(path));
+      expect([viaCallback, viaPromise]).to.deep.equal(['first', Buffer.from('second')]);
+    });
+
+    it("rejects a FIFO read aborted by the caller's own signal with an AbortError, as Node does", async () => {
+      const path = fifo();
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 30);
+      const err = await rejectionOf(inThread(() => green.promises.readFile(path, { signal: controller.signal })));
+      expect(err).to.be.instanceOf(Error).with.property('name', 'AbortError');
+      expect(err).to.have.property('code', 'ABORT_ERR');
+    });
+
+    it('keeps no thread-pool thread for five interrupted FIFO reads: a readFile afterwards answers at once', async () => {
+      for (let i = 0; i < 5; i++) {
+        const path = fifo();
+        expect(await rejectionOf(inThread(() => withTimeout(0.02, () => green.promises.readFile(path))))).to.be.instanceOf(Timeout);
+      }
+      const start = performance.now();
+      await inThread(() => green.promises.readFile(fileIn(dir, 'after-fifos.txt', 'x')));
+      expect(msSince(start)).to.be.below(500);
+    });
+
+    it('reads a character device that never waits (/dev/null) with Node\'s own readFile inside a green thread', async () => {
+      expect(await inThread(() => green.promises.readFile('/dev/null', 'utf8'))).to.equal('');
+    });
+
     it('closes an fd that arrives after its opener was killed', async () => {
       const path = fifo();
       let received: unknown = 'not called';
