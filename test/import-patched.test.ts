@@ -111,6 +111,14 @@ describe('importPatched', () => {
       }
     });
 
+    it("gives a library the green child_process and worker_threads (they ride together), and Node's own when modules leaves child_process out", () => {
+      const { report, stderr } = runFixture('import-patched-child-process.mjs');
+      expect(stderr).to.equal('');
+      const green = { greenExec: true, greenWorker: true, nodeExec: false, nodeWorker: false };
+      const node = { greenExec: false, greenWorker: false, nodeExec: true, nodeWorker: true };
+      expect(report).to.deep.equal({ commonJS: green, esm: green, netOnly: node, named: green });
+    });
+
     it('is exported as import_patched too (the same function)', () => {
       expect(report.alias).to.equal(true);
       expect(import_patched).to.equal(importPatched);

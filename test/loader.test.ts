@@ -79,9 +79,11 @@ describe('patchOptions (EVENTLET_PATCH parsing)', () => {
   it('reads "none" as no patching and a comma list as those modules', () => {
     expect(patchOptions('none')).to.equal(null);
     expect(patchOptions('fs,timers')).to.deep.equal({ fs: true, timers: true });
+    expect(patchOptions('node:child_process, net')).to.deep.equal({ child_process: true, net: true });
   });
 
   it('rejects an unknown name with a TypeError naming it', () => {
     expect(() => patchOptions('sockets')).to.throw(TypeError, /"sockets"/);
+    expect(() => patchOptions('worker_threads')).to.throw(TypeError, /"worker_threads"; expected all, none, or a comma list of net, tls, timers, dns, fs, child_process/);
   });
 });

@@ -44,7 +44,7 @@ for (const mode of PATCH_MODES) {
     });
 
     it("terminates a Worker created by a killed thread: its 'exit' event is seen", () => {
-      expect(report.worker).to.include({ exitSeen: true, exitCode: 1 });
+      expect(report.worker.exitSeen, 'a worker that never ends by itself exited').to.equal(true);
       expect(report.worker.exitMs).to.be.below(1000);
     });
 
