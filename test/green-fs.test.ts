@@ -500,6 +500,34 @@ describe('green fs', () => {
       expect([viaCallback, viaPromise]).to.deep.equal(['first', Buffer.from('second')]);
     });
 
+    it('streams a FIFO a writer feeds through createReadStream inside a green thread, each write as it comes', async () => {
+      const path = fifo();
+      const thread = spawn(async () => {
+        const chunks: string[] = [];
+        for await (const chunk of green.createReadStream(path, 'utf8')) chunks.push(chunk as string);
+        return chunks;
+      });
+      await sleep(0.05);
+      const fd = nodeFs.openSync(path, O_WRONLY);
+      nodeFs.writeSync(fd, 'hello');
+      await sleep(0.05);
+      nodeFs.writeSync(fd, 'world');
+      nodeFs.closeSync(fd);
+      expect(await thread.wait()).to.deep.equal(['hello', 'world']);
+    });
+
+    it('closes the FIFO of a createReadStream nobody writes to at once when its thread is killed', async () => {
+      const path = fifo();
+      const thread = spawn(async () => {
+        for await (const chunk of green.createReadStream(path)) void chunk;
+      });
+      await sleep(0.05);
+      expect(fdsOn(path)).to.equal(1);
+      await thread.kill();
+      expect(await rejectionOf(thread.wait())).to.be.instanceOf(GreenletExit);
+      await eventually(() => expect(fdsOn(path)).to.equal(0), 500);
+    });
+
     it("rejects a FIFO read aborted by the caller's own signal with an AbortError, as Node does", async () => {
       const path = fifo();
       const controller = new AbortController();
