@@ -87,6 +87,26 @@ describe('green child_process', () => {
       expect(received).to.be.instanceOf(GreenletExit);
     });
 
+    it('still returns a child from exec in a thread whose kill is waiting to be thrown, and terminates it at once', async () => {
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let child: nodeChildProcess.ChildProcess | undefined;
+      let received: unknown = 'not called';
+      const thread = spawn(async () => {
+        await gate; // not a cooperative point: the kill waits for the next one
+        child = track(green.exec('sleep 30', (err) => (received = err)));
+        await never();
+      });
+      await sleep(0.05);
+      const killed = thread.kill();
+      open();
+      await killed;
+      expect(child).to.be.instanceOf(nodeChildProcess.ChildProcess);
+      await waitFor('the callback', () => received !== 'not called');
+      expect(received).to.be.instanceOf(GreenletExit);
+      expect(await msUntilGone(child!.pid, performance.now())).to.be.below(1000);
+    });
+
     it('terminates a forked Node child when its thread times out', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlet-fork-'));
       const script = path.join(dir, 'idle.cjs');

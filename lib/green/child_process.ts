@@ -156,6 +156,29 @@ function owning<F extends AnyFunction>(fn: F): F {
   } as F);
 }
 
+/** A promise of Node's `exec`/`execFile` promise form, with the `child` it carries. */
+type ChildPromise = Promise<unknown> & { child: Child };
+
+/** Runs Node's promise form of `exec`/`execFile`, then owns the child its promise carries. */
+function startPromise(nodeForm: AnyFunction, self: unknown, args: unknown[]): ChildPromise {
+  insideNative++;
+  let started: ChildPromise;
+  try {
+    started = nodeForm.apply(self, args) as ChildPromise;
+  } finally {
+    insideNative--;
+  }
+  claimChild(markChild(started.child), detachedIn(optionsIn(args)));
+  return started;
+}
+
+/*
+ * A scope whose interruption is already waiting (its thread was woken just before the kill) fails
+ * its next cooperative point at once, without starting the operation. `exec` and `execFile` must
+ * still return a child (and their promise carry one), so they start it all the same: owned by the
+ * interrupted scope, it is terminated right after the current synchronous step.
+ */
+
 /**
  * The promise form (`util.promisify.custom`) of a green `exec`/`execFile`: a cooperative point
  * whose promise carries the `child`, as Node's does.
@@ -163,20 +186,10 @@ function owning<F extends AnyFunction>(fn: F): F {
 function cooperativePromise(what: string, nodeForm: AnyFunction): AnyFunction {
   return function (this: unknown, ...args: unknown[]) {
     if (insideNative > 0 || !hub.ownerScope()) return nodeForm.apply(this, args);
-    let child: Child | undefined;
-    const promise = hub.guard(what, () => {
-      insideNative++;
-      let started: Promise<unknown> & { child: Child };
-      try {
-        started = nodeForm.apply(this, args) as Promise<unknown> & { child: Child };
-      } finally {
-        insideNative--;
-      }
-      child = started.child;
-      claimChild(markChild(child), detachedIn(optionsIn(args)));
-      return started;
-    });
-    return Object.assign(promise, { child });
+    let started: ChildPromise | undefined;
+    const promise = hub.guard(what, () => (started = startPromise(nodeForm, this, args)));
+    if (!started) (started = startPromise(nodeForm, this, args)).catch(() => {}); // see above
+    return Object.assign(promise, { child: started.child });
   };
 }
 
@@ -201,7 +214,7 @@ function cooperative(name: 'exec' | 'execFile', fn: AnyFunction): AnyFunction {
       (values) => queueMicrotask(() => callback(...values)),
       (err: unknown) => queueMicrotask(() => callback(err)),
     );
-    return child;
+    return child ?? startChild(fn, this, [...args.slice(0, -1), () => {}]); // see above
   };
   const nodeForm = (fn as unknown as Record<symbol, AnyFunction>)[promisify.custom]!;
   Object.defineProperty(green, promisify.custom, {
