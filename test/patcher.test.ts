@@ -72,6 +72,8 @@ describe('patcher', () => {
 
     it('rejects non-boolean option values and non-object options with a TypeError', () => {
       expect(() => monkeyPatch({ net: 'yes' } as never)).to.throw(TypeError, /'net' must be a boolean/);
+      expect(() => monkeyPatch({ child_process: 1 } as never)).to.throw(TypeError, /'child_process' must be a boolean, got number 1/);
+      expect(() => monkeyPatch({ worker_threads: true } as never)).to.throw(TypeError, /unknown option 'worker_threads'; expected all, net, tls, timers, dns, fs, child_process/);
       expect(() => monkeyPatch('all' as never)).to.throw(TypeError, /options must be an object/);
       expect(patchedNames()).to.deep.equal([]);
     });
