@@ -148,6 +148,19 @@ describe('green child_process', () => {
       }
     });
 
+    it('owns a child made with new ChildProcess() and spawned by hand inside a thread', async () => {
+      let child: nodeChildProcess.ChildProcess | undefined;
+      const thread = spawn(async () => {
+        child = track(new green.ChildProcess());
+        (child as unknown as { spawn(options: object): void }).spawn({ file: process.execPath, args: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], stdio: 'pipe' });
+        await never();
+      });
+      await waitFor('the child', () => child?.pid !== undefined);
+      const start = performance.now();
+      await thread.kill();
+      expect(await msUntilGone(child!.pid, start)).to.be.below(1000);
+    });
+
     it('leaves alone a child the thread handed on with detached: true and unref()', async () => {
       let child: nodeChildProcess.ChildProcess | undefined;
       const thread = spawn(async () => {

@@ -99,33 +99,32 @@ function optionsIn(args: readonly unknown[]): unknown {
   return args.slice(1).find((arg) => arg !== null && typeof arg === 'object' && !Array.isArray(arg));
 }
 
-/** `ChildProcess.prototype.spawn` hook: Node's spawn, then the child is the caller's. */
-function spawnHook(this: Child, options: unknown): unknown {
-  const result = native.spawn.call(this, options);
-  claimChild(this, detachedIn(options));
-  return result;
+/** A spawn hook around `spawn` (Node's, or the one the instance would otherwise have): then the child is the caller's. */
+function spawnAround(spawn: (self: Child) => Child['spawn']): (this: Child, options: unknown) => unknown {
+  return function (this: Child, options: unknown) {
+    const result = spawn(this).call(this, options);
+    claimChild(this, detachedIn(options));
+    return result;
+  };
 }
 
-/** `ChildProcess.prototype.unref` hook: a detached child that is unref'd is handed on. */
-function unrefHook(this: Child): void {
-  if (this[kDetached]) this[kClaim]?.drop();
-  native.unref.call(this);
+/** An unref hook around `unref`: a detached child that is unref'd is handed on (no longer owned). */
+function unrefAround(unref: (self: Child) => Child['unref']): (this: Child) => void {
+  return function (this: Child) {
+    if (this[kDetached]) this[kClaim]?.drop();
+    unref(this).call(this);
+  };
 }
+
+const inherited = (self: Child): Child => Object.getPrototypeOf(self) as Child;
+/** The instance hooks (for the module used without patching): around the inherited methods. */
+const ownSpawn = spawnAround((self) => inherited(self).spawn);
+const ownUnref = unrefAround((self) => inherited(self).unref);
 
 /** Gives one child the hooks as own methods (for the module used without patching). */
 function markChild<C extends NativeChildProcess>(child: C): C {
-  const define = (key: string, value: AnyFunction): void => {
-    Object.defineProperty(child, key, { value, writable: true, configurable: true, enumerable: false });
-  };
-  define('spawn', function (this: Child, options: unknown) {
-    const result = (Object.getPrototypeOf(this) as Child).spawn.call(this, options);
-    claimChild(this, detachedIn(options));
-    return result;
-  });
-  define('unref', function (this: Child) {
-    if (this[kDetached]) this[kClaim]?.drop();
-    (Object.getPrototypeOf(this) as Child).unref.call(this);
-  });
+  Object.defineProperty(child, 'spawn', { value: ownSpawn, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(child, 'unref', { value: ownUnref, writable: true, configurable: true, enumerable: false });
   return child;
 }
 
@@ -258,8 +257,8 @@ export const ChildProcess = greenConstructor(NativeChildProcess, markChild);
  * `ChildProcess.prototype` hooks, `exec` and `execFile`, and the green `worker_threads.Worker`.
  */
 export const patches: Patch[] = [
-  { target: prototype, key: 'spawn', value: spawnHook },
-  { target: prototype, key: 'unref', value: unrefHook },
+  { target: prototype, key: 'spawn', value: spawnAround(() => native.spawn) },
+  { target: prototype, key: 'unref', value: unrefAround(() => native.unref) },
   { target: childProcess, key: 'exec', value: exec },
   { target: childProcess, key: 'execFile', value: execFile },
   ...workerPatches,
