@@ -23,6 +23,7 @@
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
+import { requireSeconds } from './validate.js';
 
 /** Node's own timer functions, captured before anything can patch them. */
 const { setTimeout, clearTimeout, setImmediate } = globalThis;
@@ -435,6 +436,19 @@ export class Hub {
   errorReporter: ErrorReporter = printError;
   /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
   abandonGrace = 0.01;
+  private killGrace = 1;
+  /**
+   * Seconds a child process owned by an interrupted green thread gets between `SIGTERM` and
+   * `SIGKILL` (default 1): a child that exits on `SIGTERM` is gone at once, one that ignores it
+   * is killed after this. A `TypeError`/`RangeError` unless a number >= 0.
+   * @example getHub().terminationGrace = 5; // let children flush their work on SIGTERM
+   */
+  get terminationGrace(): number {
+    return this.killGrace;
+  }
+  set terminationGrace(seconds: number) {
+    this.killGrace = requireSeconds('hub.terminationGrace', 'seconds', seconds)!;
+  }
   /**
    * Report the failure of every green thread, also of those someone waits on or is linked to
    * (`debug.hubExceptions(true)`); by default only failures nobody will see are reported.
@@ -763,7 +777,8 @@ export const hub = new Hub();
 
 /**
  * Returns the hub, eventlet's `hubs.get_hub()`: set `errorReporter` to route unobserved errors,
- * `abandonGrace` to tune how long an interrupted thread may stay away from cooperative points.
+ * `abandonGrace` to tune how long an interrupted thread may stay away from cooperative points,
+ * `terminationGrace` how long a child process it owned gets between `SIGTERM` and `SIGKILL`.
  * @example
  * import { getHub } from 'eventlet';
  * getHub().errorReporter = () => {}; // silence crash reports in a test

@@ -12,16 +12,26 @@ import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { TAG } from '../loader/hooks.js';
+import greenChildProcess from './green/child_process.js';
 import greenDns from './green/dns.js';
 import greenFs from './green/fs.js';
 import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from './green/greening.js';
 import greenNet from './green/net.js';
 import greenTimers from './green/timers.js';
 import greenTls from './green/tls.js';
+import greenWorkerThreads from './green/worker_threads.js';
 import { moduleView } from './patched-module.js';
 
-/** The green modules' default exports (what `require` of them gives), by module name. */
-const GREEN_EXPORTS: Record<GreenModuleName, object> = { net: greenNet, tls: greenTls, timers: greenTimers, dns: greenDns, fs: greenFs };
+/** The green modules' default exports (what `require` of them gives), by file name (see `GREEN_SPECIFIERS`). */
+const GREEN_EXPORTS: Record<string, object> = {
+  net: greenNet,
+  tls: greenTls,
+  timers: greenTimers,
+  dns: greenDns,
+  fs: greenFs,
+  child_process: greenChildProcess,
+  worker_threads: greenWorkerThreads,
+};
 
 /** Node's internals of `Module` that this loader uses (public in practice, untyped). */
 interface ModuleInternals {
@@ -150,7 +160,7 @@ function builtin(world: PatchedWorld, request: string): unknown {
   if (request === 'module' || request === 'node:module') return moduleView(world.tag);
   const green = GREEN_SPECIFIERS[request.startsWith('node:') ? request.slice(5) : request];
   if (!green || !world.modules.has(green.module)) return nodeRequire(request);
-  const exports = GREEN_EXPORTS[green.module];
+  const exports = GREEN_EXPORTS[green.file ?? green.module]!;
   return green.property ? (exports as Record<string, unknown>)[green.property] : exports;
 }
 

@@ -4,6 +4,7 @@
  * `importPatched` loads one library with the green modules (the loading itself lives in
  * `patched-require.ts` for CommonJS and in `loader/hooks.ts` for ES modules).
  */
+import childProcess from 'node:child_process';
 import dns from 'node:dns';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -13,6 +14,7 @@ import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { entrySpecifier } from '../loader/hooks.js';
 import { installPatchHooks } from '../loader/register-hooks.js';
+import { patches as childProcessPatches } from './green/child_process.js';
 import { patches as dnsPatches } from './green/dns.js';
 import { patches as fsPatches } from './green/fs.js';
 import { applyPatches, GREEN_MODULE_NAMES, originalValue, patchedModules, revertPatches, type GreenModuleName, type Patch } from './green/greening.js';
@@ -29,6 +31,7 @@ const MODULE_PATCHES: Record<GreenModuleName, readonly Patch[]> = {
   timers: timersPatches,
   dns: dnsPatches,
   fs: fsPatches,
+  child_process: childProcessPatches,
 };
 
 /** Node's module objects, and the sub-objects (`promises`) that are modules of their own. */
@@ -38,6 +41,7 @@ const NODE_MODULES: Record<GreenModuleName, { module: object; nested: string[] }
   timers: { module: timers, nested: ['promises'] },
   dns: { module: dns, nested: ['promises'] },
   fs: { module: fs, nested: ['promises'] },
+  child_process: { module: childProcess, nested: [] },
 };
 
 /** `monkeyPatch` options: eventlet's keywords, one per green module plus `all`. */
@@ -48,6 +52,8 @@ export interface MonkeyPatchOptions {
   timers?: boolean;
   dns?: boolean;
   fs?: boolean;
+  /** Child processes and `worker_threads` Workers owned by the green thread that started them. */
+  child_process?: boolean;
 }
 
 const OPTION_NAMES = ['all', ...GREEN_MODULE_NAMES];
@@ -75,10 +81,10 @@ function selectModules(where: string, options: unknown): GreenModuleName[] {
 }
 
 /**
- * Patches Node's own `net`, `tls`, `timers`, `dns` and `fs` in place (CommonJS exports, ESM
- * imports, globals, and Node's internal users such as `http` and `fetch` all see the green
- * versions). With no options it patches all five; `{ net: true }` patches only `net`;
- * `{ fs: false }` all but `fs`. Calling it again is safe. Unknown options are a `TypeError`
+ * Patches Node's own `net`, `tls`, `timers`, `dns`, `fs` and `child_process` (with
+ * `worker_threads.Worker`) in place (CommonJS exports, ESM imports, globals, and Node's internal
+ * users such as `http` and `fetch` all see the green versions). With no options it patches all
+ * six; `{ net: true }` patches only `net`; `{ fs: false }` all but `fs`. Calling it again is safe. Unknown options are a `TypeError`
  * and nothing is applied.
  * @example
  * import { monkeyPatch } from 'eventlet';
@@ -121,7 +127,8 @@ export function unpatch(names?: string | readonly string[]): void {
 }
 
 /**
- * True when `monkeyPatch` has patched the module `name` (`net`, `tls`, `timers`, `dns`, `fs`).
+ * True when `monkeyPatch` has patched the module `name` (`net`, `tls`, `timers`, `dns`, `fs`,
+ * `child_process`).
  * @example isMonkeyPatched('dns') // false until monkeyPatch() or monkeyPatch({ dns: true })
  */
 export function isMonkeyPatched(name: string): boolean {
@@ -149,7 +156,7 @@ export function original(name: string): Record<string, unknown> {
 
 /** `importPatched` options. */
 export interface ImportPatchedOptions {
-  /** The builtins to make green (`node:` prefix allowed); default all five. */
+  /** The builtins to make green (`node:` prefix allowed); default all six. */
   modules?: readonly string[];
   /** Where `specifier` resolves from, as `import()` there would; default the working directory. */
   parentURL?: string | URL;
@@ -185,8 +192,8 @@ function absoluteURL(where: string, value: unknown): string {
 
 /**
  * Imports a separate instance of a module (CommonJS or ES module) and of the non-builtin modules
- * it loads, in which `net`, `tls`, `timers`, `dns` and `fs` (or those named in `modules`) are the
- * green modules, for `require` and `import` alike (and for a `require` made with `createRequire`
+ * it loads, in which `net`, `tls`, `timers`, `dns`, `fs` and `child_process` (with `worker_threads`;
+ * or those named in `modules`) are the green modules, for `require` and `import` alike (and for a `require` made with `createRequire`
  * from `module`; `require()` of an ES module inside the graph needs `module.registerHooks`, Node
  * >= 22.15 or 23.5, and is an `ERR_REQUIRE_ESM` naming the limit without it); the rest of the
  * process, and later plain imports of the same module, keep Node's. `specifier` resolves from `parentURL` (default: the

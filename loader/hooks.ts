@@ -121,7 +121,7 @@ function greenURL(specifier: string, tag: string): string | null {
   if (bare === 'module') return MODULE_VIEW_SCHEME + tag;
   const green = GREEN_SPECIFIERS[bare];
   if (!green || !tag.split('.').includes(green.module)) return null;
-  return green.property ? SUBPATH_SCHEME + bare : greenFileURL(green.module);
+  return green.property ? SUBPATH_SCHEME + bare : greenFileURL(green.file ?? green.module);
 }
 
 /** `const e0 = m["a"]; … export { e0 as "a", … }`: re-exports `names` of the object `m`. */

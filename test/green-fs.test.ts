@@ -484,6 +484,73 @@ describe('green fs', () => {
       expect(msSince(start)).to.be.within(95, 300);
     });
 
+    it('reads a FIFO a writer feeds, inside a green thread, with the callback and promise forms (through a pipe handle, not the pool)', async () => {
+      const path = fifo();
+      const writeLater = (text: string): void => {
+        setTimeout(() => {
+          const fd = nodeFs.openSync(path, O_WRONLY);
+          nodeFs.writeSync(fd, text);
+          nodeFs.closeSync(fd);
+        }, 30);
+      };
+      writeLater('first');
+      const viaCallback = await inThread(() => new Promise((resolve, reject) => green.readFile(path, 'utf8', (err, text) => (err ? reject(err) : resolve(text)))));
+      writeLater('second');
+      const viaPromise = await inThread(() => green.promises.readFile(path));
+      expect([viaCallback, viaPromise]).to.deep.equal(['first', Buffer.from('second')]);
+    });
+
+    it('streams a FIFO a writer feeds through createReadStream inside a green thread, each write as it comes', async () => {
+      const path = fifo();
+      const thread = spawn(async () => {
+        const chunks: string[] = [];
+        for await (const chunk of green.createReadStream(path, 'utf8')) chunks.push(chunk as string);
+        return chunks;
+      });
+      await sleep(0.05);
+      const fd = nodeFs.openSync(path, O_WRONLY);
+      nodeFs.writeSync(fd, 'hello');
+      await sleep(0.05);
+      nodeFs.writeSync(fd, 'world');
+      nodeFs.closeSync(fd);
+      expect(await thread.wait()).to.deep.equal(['hello', 'world']);
+    });
+
+    it('closes the FIFO of a createReadStream nobody writes to at once when its thread is killed', async () => {
+      const path = fifo();
+      const thread = spawn(async () => {
+        for await (const chunk of green.createReadStream(path)) void chunk;
+      });
+      await sleep(0.05);
+      expect(fdsOn(path)).to.equal(1);
+      await thread.kill();
+      expect(await rejectionOf(thread.wait())).to.be.instanceOf(GreenletExit);
+      await eventually(() => expect(fdsOn(path)).to.equal(0), 500);
+    });
+
+    it("rejects a FIFO read aborted by the caller's own signal with an AbortError, as Node does", async () => {
+      const path = fifo();
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 30);
+      const err = await rejectionOf(inThread(() => green.promises.readFile(path, { signal: controller.signal })));
+      expect(err).to.be.instanceOf(Error).with.property('name', 'AbortError');
+      expect(err).to.have.property('code', 'ABORT_ERR');
+    });
+
+    it('keeps no thread-pool thread for five interrupted FIFO reads: a readFile afterwards answers at once', async () => {
+      for (let i = 0; i < 5; i++) {
+        const path = fifo();
+        expect(await rejectionOf(inThread(() => withTimeout(0.02, () => green.promises.readFile(path))))).to.be.instanceOf(Timeout);
+      }
+      const start = performance.now();
+      await inThread(() => green.promises.readFile(fileIn(dir, 'after-fifos.txt', 'x')));
+      expect(msSince(start)).to.be.below(500);
+    });
+
+    it('reads a character device that never waits (/dev/null) with Node\'s own readFile inside a green thread', async () => {
+      expect(await inThread(() => green.promises.readFile('/dev/null', 'utf8'))).to.equal('');
+    });
+
     it('closes an fd that arrives after its opener was killed', async () => {
       const path = fifo();
       let received: unknown = 'not called';

@@ -11,11 +11,13 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import greenNet, * as greenNetModule from '../lib/green/net.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { activeResources, httpGet, listen, LocalWebServer, never, openFds, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
+import { activeResources, type Credentials, httpGet, listen, LocalWebServer, makeCredentials, never, openFds, portOf, rejectionOf, type Reply, SilentServer, since, waitFor } from './support.js';
+import fs from 'node:fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -131,12 +133,18 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
   let nodeObservation: Record<string, unknown>;
   let local: LocalWebServer;
 
+  let credentials: Credentials;
+
   before(async () => {
     nodeObservation = await observeNet();
+    credentials = makeCredentials();
     monkeyPatch({ net: true, tls: true, timers: true });
   });
 
-  after(() => unpatch());
+  after(() => {
+    unpatch();
+    fs.rmSync(credentials.dir, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     local = await LocalWebServer.start();
@@ -251,6 +259,43 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
       const refused = net.connect(port, '127.0.0.1');
       const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
       expect(err.code).to.equal('ECONNREFUSED');
+    });
+
+    it('a socket a thread connected that is waiting for the server to speak first is destroyed when the thread is killed: the server sees it close', async () => {
+      const greeter = await SilentServer.start();
+      try {
+        const errors: unknown[] = [];
+        const thread = spawn(async () => {
+          const socket = net.connect(greeter.port, '127.0.0.1');
+          socket.on('error', (err) => errors.push(err));
+          await once(socket, 'data'); // the greeting that never comes
+        });
+        await waitFor('the server to accept', () => greeter.accepted === 1);
+        await sleep(0.05);
+        await thread.kill();
+        await waitFor('the server to see the connection close', () => greeter.closed === 1, 1);
+        expect(errors).to.have.length(1);
+        expect(errors[0]).to.be.instanceOf(GreenletExit);
+      } finally {
+        await greeter.stop();
+      }
+    });
+
+    it('a withTimeout scope that times out waiting for a TLS server to speak first destroys its socket: the server sees it close', async () => {
+      const greeter = await SilentServer.start(credentials);
+      try {
+        const err = await rejectionOf(
+          withTimeout(0.3, async () => {
+            const socket = tls.connect({ port: greeter.port, host: '127.0.0.1', ca: credentials.cert });
+            await once(socket, 'secureConnect');
+            await once(socket, 'data');
+          }),
+        );
+        expect(err).to.be.instanceOf(Timeout);
+        await waitFor('the server to see the connection close', () => greeter.closed === 1, 1);
+      } finally {
+        await greeter.stop();
+      }
     });
 
     it('a thread killed with a request in flight on a raw socket nobody listens on for errors closes it without crashing the process', async () => {
@@ -432,6 +477,26 @@ describe('green net (monkeyPatch({ net, tls, timers }))', () => {
       } finally {
         socket?.destroy();
         server.close();
+      }
+    });
+
+    it('a connection that has received its greeting is no longer its opener\'s: killing the opener later leaves it open', async () => {
+      const greeter = await SilentServer.start(undefined, 'hello\n');
+      try {
+        let socket: net.Socket | undefined;
+        const thread = spawn(async () => {
+          socket = net.connect(greeter.port, '127.0.0.1');
+          await once(socket, 'data');
+          await never(); // doing something else, the connection idle
+        });
+        await waitFor('the greeting', () => socket?.bytesRead === 6);
+        await thread.kill();
+        await sleep(0.05);
+        expect(socket!.destroyed).to.equal(false);
+        expect(greeter.closed).to.equal(0);
+        socket!.destroy();
+      } finally {
+        await greeter.stop();
       }
     });
 

@@ -56,7 +56,7 @@ describe('importPatched', () => {
 
     it('gives an ES module library, its helper and the CommonJS file it imports by name the green modules, default and named imports alike', () => {
       expect(report.esm).to.deep.equal({
-        url: './patched-esm-lib/index.js?eventlet-patched=net.tls.timers.dns.fs',
+        url: './patched-esm-lib/index.js?eventlet-patched=net.tls.timers.dns.fs.child_process',
         net: true,
         connect: true,
         helperNet: true,
@@ -92,12 +92,12 @@ describe('importPatched', () => {
     (inThreadHooks ? it : it.skip)('require() of an ES module inside the graph (by its package type, or detected by its syntax) gives a separate instance of it, tagged with the world, that imports the green net and the graph’s CommonJS files (Node with module.registerHooks)', () => {
       expect(report.inThreadHooks).to.equal(true);
       expect(report.requireOfEsm).to.deep.equal({
-        url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs',
+        url: './patched-esm-require-lib/esm-helper.js%3Feventlet-patched=net.tls.timers.dns.fs.child_process',
         net: true,
         cjsHelperShared: true,
         sameInstanceAgain: true,
       });
-      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true, detectedNet: true, detectedUrl: './patched-cjs-lib/detected-esm.js%3Feventlet-patched=net.tls.timers.dns.fs' });
+      expect(report.cjsRequiringEsm).to.deep.equal({ net: true, notPlain: true, detectedNet: true, detectedUrl: './patched-cjs-lib/detected-esm.js%3Feventlet-patched=net.tls.timers.dns.fs.child_process' });
     });
 
     (inThreadHooks ? it.skip : it)('require() of an ES module inside the graph throws ERR_REQUIRE_ESM naming both files and module.registerHooks, rather than sharing Node’s instance (Node without module.registerHooks)', () => {
@@ -109,6 +109,14 @@ describe('importPatched', () => {
         expect(error.code).to.equal('ERR_REQUIRE_ESM');
         expect(error.message).to.contain(`ES module ${fixtures}${child} from ${fixtures}${parent}`).and.contain(`needs module.registerHooks (Node >= 22.15 or 23.5; this is Node ${process.version})`);
       }
+    });
+
+    it("gives a library the green child_process and worker_threads (they ride together), and Node's own when modules leaves child_process out", () => {
+      const { report, stderr } = runFixture('import-patched-child-process.mjs');
+      expect(stderr).to.equal('');
+      const green = { greenExec: true, greenWorker: true, nodeExec: false, nodeWorker: false };
+      const node = { greenExec: false, greenWorker: false, nodeExec: true, nodeWorker: true };
+      expect(report).to.deep.equal({ commonJS: green, esm: green, netOnly: node, named: green });
     });
 
     it('is exported as import_patched too (the same function)', () => {
@@ -189,7 +197,7 @@ describe('importPatched', () => {
 
     it('throws a TypeError naming the bad modules entry', async () => {
       const err = await errorFrom(() => importPatched('x', { modules: ['net', 'http'] }));
-      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/^importPatched: modules\[1\] must be one of net, tls, timers, dns, fs, got string "http"$/);
+      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/^importPatched: modules\[1\] must be one of net, tls, timers, dns, fs, child_process, got string "http"$/);
       const notString = await errorFrom(() => importPatched('x', { modules: ['net', bad(7)] }));
       expect(notString).to.be.instanceOf(TypeError).with.property('message').that.contains('modules[1]');
     });

@@ -26,9 +26,9 @@ function report(fixture: string, env: Record<string, string> = {}): Record<strin
 }
 
 describe('loader (node --import eventlet/loader)', () => {
-  it('patches all five modules before the first line of an ESM entry, imports included', () => {
+  it('patches all six modules before the first line of an ESM entry, imports included', () => {
     expect(report('loader-report.mjs')).to.deep.equal({
-      patched: ['net', 'tls', 'timers', 'dns', 'fs'],
+      patched: ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'],
       esmTimersIsGreen: true,
       globalTimersIsGreen: true,
       esmFsIsGreen: true,
@@ -36,9 +36,9 @@ describe('loader (node --import eventlet/loader)', () => {
     });
   });
 
-  it('patches all five modules before the first line of a CommonJS entry', () => {
+  it('patches all six modules before the first line of a CommonJS entry', () => {
     expect(report('loader-report.cjs')).to.deep.equal({
-      patched: ['net', 'tls', 'timers', 'dns', 'fs'],
+      patched: ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'],
       requireTimersIsGreen: true,
       requireFsIsGreen: true,
     });
@@ -79,9 +79,11 @@ describe('patchOptions (EVENTLET_PATCH parsing)', () => {
   it('reads "none" as no patching and a comma list as those modules', () => {
     expect(patchOptions('none')).to.equal(null);
     expect(patchOptions('fs,timers')).to.deep.equal({ fs: true, timers: true });
+    expect(patchOptions('node:child_process, net')).to.deep.equal({ child_process: true, net: true });
   });
 
   it('rejects an unknown name with a TypeError naming it', () => {
     expect(() => patchOptions('sockets')).to.throw(TypeError, /"sockets"/);
+    expect(() => patchOptions('worker_threads')).to.throw(TypeError, /"worker_threads"; expected all, none, or a comma list of net, tls, timers, dns, fs, child_process/);
   });
 });

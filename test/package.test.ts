@@ -135,12 +135,12 @@ describe('package (end to end)', function () {
   });
 
   describe("green modules: import 'eventlet/green/<name>'", function () {
-    it('resolves each of net, tls, timers, dns and fs with every export of Node\'s module', async function () {
+    it('resolves each of net, tls, timers, dns, fs, child_process and worker_threads with every export of Node\'s module', async function () {
       const run = await runNode([fixture('green-modules.mjs')]);
       expect(run.code, describeRun(run)).to.equal(0);
       expect(run.stderr, describeRun(run)).to.equal('');
       const none = { missingNamed: [], missingDefault: [] };
-      expect(parseLastLine(run)).to.deep.equal({ net: none, tls: none, timers: none, dns: none, fs: none });
+      expect(parseLastLine(run)).to.deep.equal({ net: none, tls: none, timers: none, dns: none, fs: none, child_process: none, worker_threads: none });
     });
   });
 

@@ -5,9 +5,9 @@ import { readFile as esmReadFile } from 'node:fs';
 import { isMonkeyPatched, monkeyPatch, monkey_patch, original, unpatch } from '../lib/index.js';
 
 const require = createRequire(import.meta.url);
-const NAMES = ['net', 'tls', 'timers', 'dns', 'fs'] as const;
+const NAMES = ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'] as const;
 
-/** Every own property of Node's five modules, their `promises`, the timer globals and the socket prototypes. */
+/** Every own property of Node's six modules (and `worker_threads`), their `promises`, the timer globals and the socket and child prototypes. */
 function snapshot(): Map<string, PropertyDescriptor | undefined> {
   const targets: Record<string, object> = {
     net: require('node:net'),
@@ -21,11 +21,14 @@ function snapshot(): Map<string, PropertyDescriptor | undefined> {
     globalThis,
     'net.Socket.prototype': require('node:net').Socket.prototype,
     'net.Server.prototype': require('node:net').Server.prototype,
+    child_process: require('node:child_process'),
+    'ChildProcess.prototype': require('node:child_process').ChildProcess.prototype,
+    worker_threads: require('node:worker_threads'),
   };
   const seen = new Map<string, PropertyDescriptor | undefined>();
   for (const [name, target] of Object.entries(targets)) {
     for (const key of Reflect.ownKeys(target)) seen.set(`${name}.${String(key)}`, Object.getOwnPropertyDescriptor(target, key));
-    for (const key of ['push', 'write', 'end', 'connect', 'listen']) seen.set(`${name}.${key}?own`, Object.getOwnPropertyDescriptor(target, key));
+    for (const key of ['push', 'write', 'end', 'connect', 'listen', 'spawn', 'unref']) seen.set(`${name}.${key}?own`, Object.getOwnPropertyDescriptor(target, key));
   }
   return seen;
 }
@@ -38,7 +41,7 @@ describe('patcher', () => {
   afterEach(() => unpatch());
 
   describe('monkeyPatch', () => {
-    it('patches all five modules when called without options', () => {
+    it('patches all six modules when called without options', () => {
       monkeyPatch();
       expect(patchedNames()).to.deep.equal([...NAMES]);
     });
@@ -47,9 +50,9 @@ describe('patcher', () => {
       ['{ all: true }', { all: true }, [...NAMES]],
       ['{ net: true }', { net: true }, ['net']],
       ['{ net: true, dns: true }', { net: true, dns: true }, ['net', 'dns']],
-      ['{ net: false }', { net: false }, ['tls', 'timers', 'dns', 'fs']],
-      ['{ net: false, fs: false }', { net: false, fs: false }, ['tls', 'timers', 'dns']],
-      ['{ all: true, net: false }', { all: true, net: false }, ['tls', 'timers', 'dns', 'fs']],
+      ['{ net: false }', { net: false }, ['tls', 'timers', 'dns', 'fs', 'child_process']],
+      ['{ net: false, fs: false }', { net: false, fs: false }, ['tls', 'timers', 'dns', 'child_process']],
+      ['{ all: true, net: false }', { all: true, net: false }, ['tls', 'timers', 'dns', 'fs', 'child_process']],
       ['{ all: false, net: false, dns: true }', { all: false, net: false, dns: true }, ['dns']],
       ['{ net: false, dns: true }', { net: false, dns: true }, ['dns']],
       ['{ all: false }', { all: false }, []],
@@ -69,6 +72,8 @@ describe('patcher', () => {
 
     it('rejects non-boolean option values and non-object options with a TypeError', () => {
       expect(() => monkeyPatch({ net: 'yes' } as never)).to.throw(TypeError, /'net' must be a boolean/);
+      expect(() => monkeyPatch({ child_process: 1 } as never)).to.throw(TypeError, /'child_process' must be a boolean, got number 1/);
+      expect(() => monkeyPatch({ worker_threads: true } as never)).to.throw(TypeError, /unknown option 'worker_threads'; expected all, net, tls, timers, dns, fs, child_process/);
       expect(() => monkeyPatch('all' as never)).to.throw(TypeError, /options must be an object/);
       expect(patchedNames()).to.deep.equal([]);
     });
@@ -125,8 +130,8 @@ describe('patcher', () => {
     it('restores only the modules named, with or without the node: prefix', () => {
       monkeyPatch();
       unpatch(['fs', 'node:dns']);
-      expect(patchedNames()).to.deep.equal(['net', 'tls', 'timers']);
-      unpatch('timers');
+      expect(patchedNames()).to.deep.equal(['net', 'tls', 'timers', 'child_process']);
+      unpatch(['timers', 'node:child_process']);
       expect(patchedNames()).to.deep.equal(['net', 'tls']);
     });
 
@@ -168,6 +173,18 @@ describe('patcher', () => {
       expect((original('fs').promises as Record<string, unknown>).readFile).to.equal(nativePromisesReadFile);
       expect(original('timers').setTimeout).to.equal(nativeSetTimeout);
       expect(Object.isFrozen(original('fs'))).to.equal(true);
+    });
+
+    it("patches worker_threads' Worker with child_process, and original('child_process') gives Node's exec", () => {
+      const nativeExec = require('node:child_process').exec;
+      const NativeWorker = require('node:worker_threads').Worker;
+      monkeyPatch({ child_process: true });
+      expect(patchedNames()).to.deep.equal(['child_process']);
+      expect(require('node:child_process').exec).not.to.equal(nativeExec);
+      expect(require('node:worker_threads').Worker).not.to.equal(NativeWorker);
+      expect(original('child_process').exec).to.equal(nativeExec);
+      unpatch('child_process');
+      expect(require('node:worker_threads').Worker).to.equal(NativeWorker);
     });
   });
 });

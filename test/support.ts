@@ -11,7 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { getHub, sleep, spawn, spawnN } from '../lib/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -274,4 +274,51 @@ export function httpGet(url: string, options: http.RequestOptions = {}): Promise
 /** `https.get` as a promise: the body and the client socket it came on. */
 export function httpsGet(url: string, options: https.RequestOptions): Promise<Reply> {
   return getWith(https.get, url, options);
+}
+
+/**
+ * A local TCP server (TLS when started with credentials) for clients that wait for the server to
+ * speak first: it sends `greeting` (by default nothing, ever) and counts its connections.
+ */
+export class SilentServer {
+  /** Connections accepted (after the TLS handshake for a TLS server). */
+  accepted = 0;
+  /** Accepted connections that have closed. */
+  closed = 0;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    readonly server: net.Server,
+    private readonly greeting: string | undefined,
+  ) {
+    server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: net.Socket) => this.accept(socket));
+  }
+
+  /** Starts the server on an ephemeral port of 127.0.0.1. */
+  static async start(credentials?: Credentials, greeting?: string): Promise<SilentServer> {
+    const server = credentials ? tls.createServer({ key: credentials.key, cert: credentials.cert }) : net.createServer();
+    const silent = new SilentServer(server, greeting);
+    await listen(server);
+    return silent;
+  }
+
+  get port(): number {
+    return portOf(this.server);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.accepted++;
+    this.sockets.add(socket);
+    socket.on('error', () => {}).resume();
+    socket.on('close', () => {
+      this.closed++;
+      this.sockets.delete(socket);
+    });
+    if (this.greeting !== undefined) socket.write(this.greeting);
+  }
 }

@@ -9,14 +9,16 @@
  * await withTimeout(1, () => readFile('/var/log/big.log')); // aborted after 1 s
  */
 import fs from 'node:fs';
-import type { Dir } from 'node:fs';
+import type { Dir, PathLike } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { type Scope } from '../hub.js';
+import { hub, type Scope } from '../hub.js';
+import { plainRead, readWithoutPool } from './fs-blocking.js';
 import { learnFileHandle } from './fs-filehandle.js';
 import { greenIterator, greenPromise } from './fs-functions.js';
 import { ignore, nativeFs, nativePromises as native } from './fs-natives.js';
 import { closeUnwantedDir, closeUnwantedHandle, ownAbortController, ownDir, ownHandle } from './fs-resources.js';
-import { patchesFor, type Patch } from './greening.js';
+import { withSignal } from './fs-points.js';
+import { greenFunction, patchesFor, type Patch } from './greening.js';
 
 export * from 'node:fs/promises';
 
@@ -58,8 +60,25 @@ export const lutimes = green('lutimes');
 export const mkdir = green('mkdir');
 /** Green `fs/promises.readdir`. @example const names = await readdir('.'); */
 export const readdir = green('readdir');
-/** Green `fs/promises.readFile`, aborted on interruption. @example const text = await readFile('a.txt', 'utf8'); */
-export const readFile = green('readFile', 1);
+const readFileInPool = green('readFile', 1);
+
+/**
+ * Green `fs/promises.readFile`, aborted on interruption; a FIFO or terminal is read without the
+ * thread pool (see fs-blocking.ts), so an interrupted read of one never keeps a pool thread.
+ * @example const text = await readFile('a.txt', 'utf8');
+ */
+export const readFile: Promises['readFile'] = greenFunction(native.readFile, function (this: unknown, ...args: unknown[]) {
+  const read = hub.ownerScope() ? plainRead(args[0], args[1]) : null;
+  if (!read) return (readFileInPool as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+  const path = args[0] as PathLike;
+  return hub.guard('fs promises readFile', (signal) => {
+    const options = withSignal([path, args[1]], 1, signal)[1] as { signal: AbortSignal };
+    return new Promise((resolve, reject) => {
+      const done = (err: unknown, data?: unknown): void => (err ? reject(err) : resolve(data));
+      readWithoutPool(path, { encoding: read.encoding, signal: options.signal }, () => native.readFile(path, options as never).then(resolve, reject), done);
+    });
+  });
+} as Promises['readFile']);
 /** Green `fs/promises.readlink`. @example const target = await readlink('link'); */
 export const readlink = green('readlink');
 /** Green `fs/promises.realpath`. @example const real = await realpath('.'); */

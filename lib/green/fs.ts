@@ -25,7 +25,8 @@ import { closeUnwantedFd, forgetFd, ownFd } from './fs-fds.js';
 import { onFileHandlePatches } from './fs-filehandle.js';
 import { greenCallback, greenPromise, type CallbackOptions } from './fs-functions.js';
 import { ignore, nativeFs as native } from './fs-natives.js';
-import { type CallbackArgs } from './fs-points.js';
+import { plainRead, readWithoutPool } from './fs-blocking.js';
+import { withSignal, type Callback, type CallbackArgs } from './fs-points.js';
 import { promises, promisesPatches } from './fs-promises.js';
 import { closeUnwantedDir, ownDir } from './fs-resources.js';
 import { createReadStream, createWriteStream } from './fs-streams.js';
@@ -86,8 +87,27 @@ export const mkdir = green('mkdir');
 export const read = green('read');
 /** Green `fs.readdir`. @example readdir('.', (err, names) => console.log(names)); */
 export const readdir = green('readdir');
-/** Green `fs.readFile`, aborted on interruption. @example readFile('a.txt', 'utf8', (err, text) => {}); */
-export const readFile = green('readFile', { signalAt: 1 });
+const readFileInPool = green('readFile', { signalAt: 1 });
+
+/**
+ * Green `fs.readFile`, aborted on interruption; a FIFO or terminal is read without the thread
+ * pool (see fs-blocking.ts), so an interrupted read of one never keeps a pool thread.
+ * @example readFile('a.txt', 'utf8', (err, text) => {});
+ */
+export const readFile = greenFunction(native.readFile, function (this: unknown, ...args: unknown[]) {
+  const callback = args[args.length - 1];
+  const read = args.length >= 2 && typeof callback === 'function' && hub.ownerScope() ? plainRead(args[0], args.length > 2 ? args[1] : undefined) : null;
+  if (!read) return (readFileInPool as (...a: unknown[]) => void).apply(this, args);
+  const path = args[0] as fs.PathLike;
+  hub.guardCallback(
+    'fs readFile',
+    (signal, done) => {
+      const options = withSignal([path, args.length > 2 ? args[1] : undefined], 1, signal)[1] as { signal: AbortSignal };
+      readWithoutPool(path, { encoding: read.encoding, signal: options.signal }, () => native.readFile(path, options, done), done);
+    },
+    callback as Callback,
+  );
+} as typeof fs.readFile);
 /** Green `fs.readlink`. @example readlink('link', (err, target) => {}); */
 export const readlink = green('readlink');
 /** Green `fs.readv`. @example readv(fd, [Buffer.alloc(8)], (err, bytesRead, buffers) => {}); */

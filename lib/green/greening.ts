@@ -15,9 +15,9 @@ export interface Patch {
 }
 
 /** The names `monkeyPatch` accepts, one per green module. */
-export const GREEN_MODULE_NAMES = ['net', 'tls', 'timers', 'dns', 'fs'] as const;
+export const GREEN_MODULE_NAMES = ['net', 'tls', 'timers', 'dns', 'fs', 'child_process'] as const;
 
-/** A green module name: `net`, `tls`, `timers`, `dns` or `fs`. */
+/** A green module name: `net`, `tls`, `timers`, `dns`, `fs` or `child_process`. */
 export type GreenModuleName = (typeof GREEN_MODULE_NAMES)[number];
 
 /**
@@ -176,11 +176,13 @@ export function greenView<T extends object>(native: T, overrides: Record<string,
 }
 
 /**
- * The builtin specifiers each green module stands for (without `node:`), and which property of
- * the green module answers a subpath: `require('fs/promises')` is the green `fs`'s `promises`.
+ * The builtin specifiers each green module stands for (without `node:`), which property of the
+ * green module answers a subpath (`require('fs/promises')` is the green `fs`'s `promises`), and
+ * the green file of a builtin that rides with another name (`worker_threads` is green wherever
+ * `child_process` is).
  * @example GREEN_SPECIFIERS['dns/promises'] // { module: 'dns', property: 'promises' }
  */
-export const GREEN_SPECIFIERS: Readonly<Record<string, { module: GreenModuleName; property?: 'promises' }>> = {
+export const GREEN_SPECIFIERS: Readonly<Record<string, { module: GreenModuleName; property?: 'promises'; file?: string }>> = {
   net: { module: 'net' },
   tls: { module: 'tls' },
   timers: { module: 'timers' },
@@ -189,4 +191,6 @@ export const GREEN_SPECIFIERS: Readonly<Record<string, { module: GreenModuleName
   'dns/promises': { module: 'dns', property: 'promises' },
   fs: { module: 'fs' },
   'fs/promises': { module: 'fs', property: 'promises' },
+  child_process: { module: 'child_process' },
+  worker_threads: { module: 'child_process', file: 'worker_threads' },
 };

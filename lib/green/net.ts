@@ -2,7 +2,9 @@
  * The green `net` module: Node's `net` with sockets and servers owned by the green thread that
  * uses them:
  *
- * - a socket that is **connecting** belongs to the thread that called `connect`;
+ * - a socket that is **connecting** belongs to the thread that called `connect`, and stays its
+ *   own until the first data (or end) arrives, so a client waiting for a server that speaks first
+ *   (MySQL, SMTP, FTP greetings) is released like one waiting for a reply;
  * - a socket with a **request in flight** (the thread wrote, no data has arrived since) belongs to
  *   the thread that wrote; the first data (or end) to arrive releases it, so an idle keep-alive
  *   socket in a pool belongs to nobody and survives the later death of whoever used it;
@@ -79,10 +81,13 @@ function destroyWith(socket: net.Socket, reason: unknown): void {
 
 /**
  * A green scope's claim on a socket: destroyed on interruption while connecting (for a TLS client,
- * until its handshake is done: `secureConnecting`) or in flight.
+ * until its handshake is done: `secureConnecting`), while waiting for the first data of a
+ * connection it made (`greeting`), or in flight.
  */
 class SocketClaim implements Owned {
   inFlight = false;
+  /** The scope connected the socket and nothing has arrived since: the server may speak first. */
+  greeting = false;
 
   constructor(
     readonly socket: ClaimedSocket,
@@ -91,7 +96,7 @@ class SocketClaim implements Owned {
 
   interrupted(reason: unknown): void {
     this.forget();
-    if (this.socket.connecting || this.socket.secureConnecting || this.inFlight) destroyWith(this.socket, reason);
+    if (this.socket.connecting || this.socket.secureConnecting || this.inFlight || this.greeting) destroyWith(this.socket, reason);
   }
 
   scopeEnded(): void {
@@ -164,10 +169,16 @@ function claim(socket: ClaimedSocket, inFlight: boolean): void {
   if (inFlight) current.inFlight = true;
 }
 
-/** Claims a client socket that starts connecting; its data will then be delivered in no scope. */
+/**
+ * Claims a client socket that starts connecting, until its first data arrives; its data will then
+ * be delivered in no scope.
+ */
 function claimConnecting(socket: ClaimedSocket): void {
   claim(socket, false);
-  if (socket[kClaim]) socket[kUnownedData] = true;
+  const current = socket[kClaim];
+  if (!current) return;
+  current.greeting = true;
+  socket[kUnownedData] = true;
 }
 
 /**
