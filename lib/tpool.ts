@@ -38,6 +38,8 @@ type AnyFunction = (...args: any[]) => unknown;
 
 /** The pool, started by the first `execute`; `null` before that and after `killall`. */
 let pool: Piscina | null = null;
+/** Pools replaced by `setNumThreads`, finishing the tasks they had; `killall` ends them too. */
+const retiring = new Set<Piscina>();
 /** The size set by `setNumThreads`, or `null` for the environment's or the default. */
 let requestedSize: number | null = null;
 /** What each function sent so far compiles from (its checked source), by function object. */
@@ -186,20 +188,27 @@ export function setNumThreads(n: number): void {
   const old = pool;
   if (old === null || old.maxThreads === size) return;
   pool = null;
-  old.close().catch((err: unknown) => hub.reportError(err, 'closing the replaced tpool'));
+  retiring.add(old);
+  old
+    .close()
+    .catch((err: unknown) => hub.reportError(err, 'closing the replaced tpool'))
+    .finally(() => retiring.delete(old));
 }
 
 /** eventlet's `set_num_threads`: the same function as {@link setNumThreads}. */
 export const set_num_threads = setNumThreads;
 
 /**
- * Terminates every worker thread (eventlet's `killall`); resolves once they have exited. Tasks
+ * Terminates every worker thread (eventlet's `killall`), those of pools replaced by
+ * `setNumThreads` too; resolves once they have exited. Tasks
  * still queued or running reject with piscina's "Terminating worker thread" error. The next
  * `execute` starts a new pool.
  * @example await tpool.killall();
  */
 export async function killall(): Promise<void> {
-  const old = pool;
+  const pools = [...retiring];
+  if (pool !== null) pools.push(pool);
   pool = null;
-  if (old !== null) await old.destroy();
+  retiring.clear();
+  await Promise.all(pools.map((workers) => workers.destroy()));
 }
