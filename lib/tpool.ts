@@ -137,30 +137,14 @@ function revive(fields: ErrorFields): Error {
 function started(): Piscina {
   if (pool !== null) return pool;
   const size = requestedSize ?? sizeFromEnvironment();
-  const options = { filename: WORKER_FILE, minThreads: size, maxThreads: size, maxQueue: Infinity, execArgv: workerExecArgv() };
+  // EVENTLET_PATCH=none: a worker inherits `--import eventlet/loader`, but runs no green threads
+  const env = { ...process.env, EVENTLET_PATCH: 'none' };
+  const options = { filename: WORKER_FILE, minThreads: size, maxThreads: size, maxQueue: Infinity, env };
   const workers = hub.runUnowned(() => new Piscina(options));
   // a worker that fails with no task running (a timer a finished task left behind threw)
   workers.on('error', (err: unknown) => hub.reportError(err, 'a tpool worker thread'));
   pool = workers;
   return workers;
-}
-
-/** The package's loader, as `--import` names it: by specifier or by path. */
-const LOADER_NAMES = new Set(['eventlet/loader', fileURLToPath(new URL('../loader/index.js', import.meta.url)), new URL('../loader/index.js', import.meta.url).href]);
-
-/**
- * The process's Node options without `--import eventlet/loader`: a worker runs no green threads,
- * and loading the package there would only make every (re)start of a worker slower.
- */
-function workerExecArgv(): string[] {
-  const kept: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--import' && LOADER_NAMES.has(args[i + 1] ?? '')) i++;
-    else if (!(arg.startsWith('--import=') && LOADER_NAMES.has(arg.slice('--import='.length)))) kept.push(arg);
-  }
-  return kept;
 }
 
 /** `EVENTLET_THREADPOOL_SIZE` when set, else one thread per core. */
