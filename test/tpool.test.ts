@@ -313,6 +313,11 @@ describe('tpool', function () {
       });
     }
 
+    it('runs in a process started with per-process Node flags (--expose-gc), which workers cannot take', async () => {
+      const run = await runFixture<ProgramReport>('tpool-program.mjs', PATCH_MODES[1]!, { nodeArgs: ['--expose-gc'], timeoutMs: 15_000 });
+      expect(run.report).to.include({ sum: 5, timedOut: true });
+    });
+
     it('uses EVENTLET_THREADPOOL_SIZE threads', async () => {
       for (const size of [1, 3]) {
         const run = await runFixture<ProgramReport>('tpool-program.mjs', PATCH_MODES[0]!, { env: { EVENTLET_THREADPOOL_SIZE: String(size) }, timeoutMs: 15_000 });
