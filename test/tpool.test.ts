@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GreenletExit, isTimeout, sleep, spawn, tpool, withTimeout } from '../lib/index.js';
+import { debug, GreenletExit, isTimeout, sleep, spawn, tpool, withTimeout } from '../lib/index.js';
 import { PATCH_MODES, runFixture } from './fixture-runs.js';
 import { activeResources, bad, EARLY_MS, errorFrom, rejectionOf, waitFor } from './support.js';
 
@@ -198,6 +198,14 @@ describe('tpool', function () {
 
   describe('interruption', () => {
     before(() => tpool.setNumThreads(1));
+
+    it("is a cooperative point: debug lists the waiting thread as parked on 'tpool execute'", async () => {
+      const waiting = spawn(() => tpool.execute(spin, 5000));
+      waiting.name = 'cruncher';
+      await waitFor('the thread to park', () => debug.greenThreads().some((info) => info.name === 'cruncher' && info.state === 'parked'));
+      expect(debug.greenThreads().find((info) => info.name === 'cruncher')).to.include({ waitingOn: 'tpool execute' });
+      await waiting.kill();
+    });
     after(() => tpool.setNumThreads(2));
 
     it('rejects withTimeout(0.2, () => execute(spin, 5000)) with the Timeout within 100 ms of the deadline, and the next task runs', async () => {
