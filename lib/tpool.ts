@@ -11,8 +11,9 @@
  * and belong to none.
  * @example
  * import { tpool, withTimeout } from 'eventlet';
- * const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+ * function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); } // self-contained: names only itself
  * console.log(await tpool.execute(fib, 30)); // 832040, computed on a worker thread
+ * await withTimeout(1, () => tpool.execute(fib, 60)); // rejects with the Timeout; the worker is terminated
  */
 import os from 'node:os';
 import path from 'node:path';
