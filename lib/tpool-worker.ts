@@ -8,7 +8,10 @@
  * await runTask({ source: '(a, b) => a + b', args: [1, 2] }); // { ok: true, value: 3 }
  */
 
-/** What the main thread asks a worker to run. */
+/**
+ * What the main thread asks a worker to run.
+ * @example const request: TaskRequest = { module: 'file:///app/tasks.js', name: 'resize', args: [image] };
+ */
 export interface TaskRequest {
   /** A function's source text (an expression, or a method definition such as `f(x) { ... }`). */
   source?: string;
@@ -19,7 +22,10 @@ export interface TaskRequest {
   args: unknown[];
 }
 
-/** An error as it crosses back to the main thread. */
+/**
+ * An error as it crosses back to the main thread.
+ * @example const fields: ErrorFields = { name: 'QuotaError', message: 'over quota', stack: undefined, code: 'EQUOTA' };
+ */
 export interface ErrorFields {
   name: string;
   message: string;
@@ -27,7 +33,10 @@ export interface ErrorFields {
   code?: string | number;
 }
 
-/** What a worker answers: the result, an Error described by its fields, or another thrown value. */
+/**
+ * What a worker answers: the result, an Error described by its fields, or another thrown value.
+ * @example const outcome: TaskOutcome = { ok: true, value: 42 };
+ */
 export type TaskOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorFields } | { ok: false; thrown: unknown };
 
 type Task = (...args: unknown[]) => unknown;

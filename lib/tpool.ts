@@ -26,7 +26,10 @@ import { describe, requireCount } from './validate.js';
 /** The file every worker runs: it compiles or imports the task and calls it. */
 const WORKER_FILE = fileURLToPath(new URL('./tpool-worker.js', import.meta.url));
 
-/** `{ module, name? }`: the exported function `name` (default: the default export) of a module file. */
+/**
+ * `{ module, name? }`: the exported function `name` (default: the default export) of a module file.
+ * @example const resize: ModuleTask = { module: './workers/images.js', name: 'resize' };
+ */
 export interface ModuleTask {
   /** The module file: a `file:` URL (string or `URL`) or a path (relative to the working directory). */
   module: string | URL;
@@ -180,7 +183,10 @@ export function setNumThreads(n: number): void {
     .finally(() => retiring.delete(old));
 }
 
-/** eventlet's `set_num_threads`: the same function as {@link setNumThreads}. */
+/**
+ * eventlet's `set_num_threads`: the same function as {@link setNumThreads}.
+ * @example tpool.set_num_threads(4);
+ */
 export const set_num_threads = setNumThreads;
 
 /**
