@@ -15,13 +15,17 @@
  * console.log(await tpool.execute(fib, 30)); // 832040, computed on a worker thread
  * await withTimeout(1, () => tpool.execute(fib, 60)); // rejects with the Timeout; the worker is terminated
  */
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { hub } from './hub.js';
 import type { ErrorFields, TaskOutcome, TaskRequest } from './tpool-worker.js';
 import { describe, requireCount } from './validate.js';
+
+/** Loads piscina on the first `execute` (a program that never uses tpool does not pay for it). */
+const loadPiscina = (): typeof Piscina => (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
 
 /** The file every worker runs: it compiles or imports the task and calls it. */
 const WORKER_FILE = fileURLToPath(new URL('./tpool-worker.js', import.meta.url));
@@ -144,7 +148,8 @@ function started(): Piscina {
   // EVENTLET_PATCH=none: a worker inherits `--import eventlet/loader`, but runs no green threads
   const env = { ...process.env, EVENTLET_PATCH: 'none' };
   const options = { filename: WORKER_FILE, minThreads: size, maxThreads: size, maxQueue: Infinity, env };
-  const workers = hub.runUnowned(() => new Piscina(options));
+  const Pool = loadPiscina();
+  const workers = hub.runUnowned(() => new Pool(options));
   // a worker that fails with no task running (a timer a finished task left behind threw)
   workers.on('error', (err: unknown) => hub.reportError(err, 'a tpool worker thread'));
   pool = workers;

@@ -90,7 +90,11 @@ describe('package (end to end)', function () {
     });
 
     it("runs tpool.execute, and reaches the same tpool as 'eventlet/tpool', then exits by itself", function () {
-      expect(parseLastLine(run).tpool).to.deep.equal({ sum: 5, subpath: true, set_num_threads: true });
+      expect(parseLastLine(run).tpool).to.include({ sum: 5, subpath: true, set_num_threads: true });
+    });
+
+    it('loads piscina on the first tpool.execute, not on import', function () {
+      expect(parseLastLine(run).tpool).to.include({ piscinaBeforeUse: false, piscinaAfterUse: true });
     });
 
     it('gets snake_case aliases that are the camelCase functions', function () {
