@@ -52,6 +52,11 @@ const retiring = new Set<Piscina>();
 let requestedSize: number | null = null;
 /** What each function sent so far compiles from (its checked source), by function object. */
 const sources = new WeakMap<AnyFunction, string>();
+/** Sources that compiled, so a closure made anew for every call is parsed once (at most MAX_CHECKED kept). */
+const compiledSources = new Set<string>();
+const MAX_CHECKED = 1000;
+/** The error classes rebuilt as themselves when a worker's error names one. */
+const BUILTIN_ERRORS = new Map<string, ErrorConstructor>([Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((type) => [type.name, type]));
 
 /**
  * Runs `task(...args)` on a worker thread and resolves with its result; the calling green thread
@@ -100,9 +105,12 @@ function sourceOf(task: AnyFunction): string {
 
 /** Throws a TypeError naming `task` unless its source compiles on its own, as the worker will compile it. */
 function checkCompiles(source: string, task: AnyFunction): void {
+  if (compiledSources.has(source)) return;
   for (const wrapped of [`return (${source}\n);`, `return ({ ${source}\n });`]) {
     try {
       new Function(wrapped);
+      if (compiledSources.size >= MAX_CHECKED) compiledSources.clear();
+      compiledSources.add(source);
       return;
     } catch {
       // try the next form: an expression, then a method definition
@@ -133,8 +141,7 @@ function moduleUrl(module: unknown): string {
 
 /** An error from a worker, rebuilt with its name, message, stack and code. */
 function revive(fields: ErrorFields): Error {
-  const Builtin = (globalThis as Record<string, unknown>)[fields.name];
-  const error = typeof Builtin === 'function' && Builtin.prototype instanceof Error ? new (Builtin as ErrorConstructor)(fields.message) : new Error(fields.message);
+  const error = new (BUILTIN_ERRORS.get(fields.name) ?? Error)(fields.message);
   if (error.name !== fields.name) error.name = fields.name;
   error.stack = fields.stack ?? `${fields.name}: ${fields.message}`;
   if (fields.code !== undefined) (error as Error & { code?: string | number }).code = fields.code;
@@ -195,10 +202,9 @@ export function setNumThreads(n: number): void {
 export const set_num_threads = setNumThreads;
 
 /**
- * Terminates every worker thread (eventlet's `killall`), those of pools replaced by
- * `setNumThreads` too; resolves once they have exited. Tasks
- * still queued or running reject with piscina's "Terminating worker thread" error. The next
- * `execute` starts a new pool.
+ * Terminates every worker thread (eventlet's `killall`), those of pools replaced by `setNumThreads`
+ * too; resolves once they have exited. Tasks still queued or running reject with piscina's
+ * "Terminating worker thread" error. The next `execute` starts a new pool.
  * @example await tpool.killall();
  */
 export async function killall(): Promise<void> {
