@@ -25,9 +25,12 @@ import { workload as dns } from './dns.js';
 import { workload as httpKeepalive } from './http-keepalive.js';
 import { workload as tcpEcho } from './tcp-echo.js';
 import { workload as pg } from './pg.js';
+import { workload as tpoolCpu } from './tpool-cpu.js';
+import { workload as tpoolResponsive } from './tpool-responsive.js';
+import { workload as httpCluster } from './http-cluster.js';
 
 /** Every workload, in the order of the table. */
-export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho, pg];
+export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho, pg, tpoolCpu, tpoolResponsive, httpCluster];
 
 interface Options {
   reps: number;

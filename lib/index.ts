@@ -28,6 +28,7 @@ export { Semaphore, BoundedSemaphore, CappedSemaphore } from './semaphore.js';
 export { LightQueue, Queue, PriorityQueue, LifoQueue, Empty, Full, type Compare } from './queue.js';
 export { GreenPool, GreenPile } from './greenpool.js';
 export * as debug from './debug.js';
+export * as tpool from './tpool.js';
 export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
 
 /** eventlet's `spawn_n`: the same function as {@link spawnN}. */

@@ -2,7 +2,8 @@
 // examples/crawler.js`, run here in a child process (stdout a pipe, not a terminal) with a smaller
 // site; its summary is checked against the site map the same seed builds. Needs the build in dist/.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import http from 'node:http';
 import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -234,5 +235,95 @@ describe('examples/chat-server.js', function () {
     } finally {
       server.kill();
     }
+  });
+});
+
+/** A GET with a connection of its own (so cluster or the kernel may hand it to any worker). */
+function httpGet(port: number, path: string, abortAfterMs?: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (text: string) => (body += text));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    if (abortAfterMs !== undefined) setTimeout(() => req.destroy(new Error('client gave up')), abortAfterMs);
+  });
+}
+
+interface WorkerStats { worker: number; pid: number; served: number; timedOut: number; killed: number }
+
+describe('examples/http-cluster.js', function () {
+  this.timeout(30_000);
+
+  let server: ChildProcessWithoutNullStreams;
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  let port = 0;
+
+  /** Every worker's /stats, asking until each of the two has answered. */
+  async function statsOfBoth(): Promise<WorkerStats[]> {
+    const byPid = new Map<number, WorkerStats>();
+    for (let i = 0; i < 60 && byPid.size < 2; i++) {
+      const stats = JSON.parse((await httpGet(port, '/stats')).body) as WorkerStats;
+      byPid.set(stats.pid, stats);
+    }
+    expect(byPid.size, 'both workers answered /stats').to.equal(2);
+    return [...byPid.values()];
+  }
+
+  const total = (all: WorkerStats[], key: 'timedOut' | 'killed') => all.reduce((sum, stats) => sum + stats[key], 0);
+
+  before(async function () {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    server = spawn(process.execPath, ['examples/http-cluster.js', '0', '2'], { cwd: root, env });
+    server.stdout.setEncoding('utf8').on('data', (text: string) => (run.stdout += text));
+    server.stderr.setEncoding('utf8').on('data', (text: string) => (run.stderr += text));
+    const start = performance.now();
+    while (!/2 workers on http:\/\/127\.0\.0\.1:\d+/.test(run.stdout)) {
+      if (performance.now() - start > 15_000) throw new Error(`the cluster did not start\n${describeRun(run)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    port = Number(/127\.0\.0\.1:(\d+)/.exec(run.stdout)![1]);
+  });
+
+  after(function () {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
+
+  it('answers from both workers on one port', async function () {
+    const answered = new Set<string>();
+    for (let i = 0; i < 40 && answered.size < 2; i++) answered.add((await httpGet(port, '/')).body.split(' pid')[0]!);
+    expect([...answered].sort()).to.deep.equal(['worker 1', 'worker 2']);
+    expect(await httpGet(port, '/fib/20')).to.deep.equal({ status: 200, body: '6765\n' });
+  });
+
+  it("times out only the request whose deadline passed: a 504 for it, every other request served", async function () {
+    const before = total(await statsOfBoth(), 'timedOut');
+    const sleepers = Array.from({ length: 8 }, () => httpGet(port, '/sleep/0.8'));
+    const start = performance.now();
+    const timedOut = await httpGet(port, '/fib/60?timeout=0.3'); // fib(60) would take hours on the tpool
+    expect(timedOut).to.deep.equal({ status: 504, body: 'timed out after 0.3 s\n' });
+    expect(performance.now() - start, 'the 504 came before the sleepers were done').to.be.below(800);
+    for (const answer of await Promise.all(sleepers)) expect(answer).to.deep.equal({ status: 200, body: 'slept 0.8 s\n' });
+    expect(total(await statsOfBoth(), 'timedOut')).to.equal(before + 1);
+  });
+
+  it('kills only the request whose client went away, while the others are served', async function () {
+    const before = total(await statsOfBoth(), 'killed');
+    const sleepers = Array.from({ length: 6 }, () => httpGet(port, '/sleep/0.6'));
+    const gaveUp = await httpGet(port, '/fib/60', 300).then(() => 'answered', (err: Error) => err.message);
+    expect(gaveUp).to.equal('client gave up');
+    for (const answer of await Promise.all(sleepers)) expect(answer).to.deep.equal({ status: 200, body: 'slept 0.6 s\n' });
+    expect(total(await statsOfBoth(), 'killed')).to.equal(before + 1);
+  });
+
+  it('stops every worker, then itself, on SIGTERM: exit 0, nothing on stderr', async function () {
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code, describeRun(run)).to.equal(0);
+    expect(run.stderr).to.equal('');
+    expect(run.stdout).to.include('http-cluster stopped');
   });
 });

@@ -92,6 +92,14 @@ describe('package (end to end)', function () {
       expect(out.timedOut).to.equal(true);
     });
 
+    it("runs tpool.execute, and reaches the same tpool as 'eventlet/tpool', then exits by itself", function () {
+      expect(parseLastLine(run).tpool).to.include({ sum: 5, subpath: true, set_num_threads: true });
+    });
+
+    it('loads piscina on the first tpool.execute, not on import', function () {
+      expect(parseLastLine(run).tpool).to.include({ piscinaBeforeUse: false, piscinaAfterUse: true });
+    });
+
     it('gets snake_case aliases that are the camelCase functions', function () {
       const aliases = parseLastLine(run).aliases as Record<string, boolean>;
       expect(aliases).to.include({ spawn_n: true, spawn_after: true });
@@ -127,6 +135,10 @@ describe('package (end to end)', function () {
       const out = parseLastLine(run);
       expect(out.waited).to.equal(5);
       expect(out.timedOut).to.equal(true);
+    });
+
+    it("runs tpool.execute, and requires the same tpool as 'eventlet/tpool', then exits by itself", function () {
+      expect(parseLastLine(run).tpool).to.deep.equal({ sum: 5, subpath: true, set_num_threads: true });
     });
 
     it('shares one module instance with import() (no dual-package hazard)', function () {
