@@ -353,6 +353,24 @@ describe('green dns', function () {
   });
 
   describe('lookup, compared with Node\'s own', () => {
+    it('calls back after the process.nextTick callbacks its caller queued, as Node\'s lookup does (a socket destroyed on a tick never connects)', async () => {
+      const order = (start: (callback: () => void) => void): Promise<string[]> =>
+        new Promise((resolve) => {
+          const seen: string[] = [];
+          queueMicrotask(() => {
+            // inside a microtask, as the continuation of an async function is
+            start(() => {
+              seen.push('callback');
+              resolve(seen);
+            });
+            process.nextTick(() => seen.push('nextTick'));
+          });
+        });
+      expect(await order((done) => dns.lookup('localhost', done))).to.deep.equal(['nextTick', 'callback']);
+      expect(await order((done) => green.lookup('localhost', done))).to.deep.equal(['nextTick', 'callback']);
+      expect(await order((done) => green.lookupService('127.0.0.1', 22, done))).to.deep.equal(['nextTick', 'callback']);
+    });
+
     const literals = ['127.0.0.1', '192.0.2.5', '::1', '2001:db8::1', 'fe80::1'];
     const optionSets: unknown[] = [undefined, 4, 6, { all: true }, { family: 6, all: true }, { family: 'IPv4' }, { all: false, order: 'ipv6first' }];
 
