@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import * as greenNamespace from '../lib/green/dns.js';
 import green, { patches } from '../lib/green/dns.js';
@@ -299,10 +300,11 @@ describe('green dns', function () {
       expect(green.Resolver.prototype.resolve4.name).to.equal(dns.Resolver.prototype.resolve4.name);
     });
 
-    it('lists patches only onto dns, dns/promises and the two Resolver prototypes, for green values only', async () => {
+    it('lists patches only onto dns, dns/promises, the two Resolver prototypes and PerformanceObserver\'s, for green values only', async () => {
       const dnsPromises = await import('node:dns/promises');
       const targets = new Set(patches.map((p) => p.target));
-      expect([...targets]).to.have.members([dns, dnsPromises.default, dns.Resolver.prototype, dns.promises.Resolver.prototype]);
+      expect([...targets]).to.have.members([dns, dnsPromises.default, dns.Resolver.prototype, dns.promises.Resolver.prototype, PerformanceObserver.prototype]);
+      expect(patches.filter((p) => p.target === PerformanceObserver.prototype).map((p) => p.key)).to.deep.equal(['observe', 'disconnect']);
       const onDns = patches.filter((p) => p.target === dns).map((p) => p.key);
       expect(onDns).to.include.members(['lookup', 'lookupService', 'resolve4', 'reverse', 'setServers']);
       for (const unchanged of ['Resolver', 'promises', 'getServers', 'getDefaultResultOrder', 'NOTFOUND']) expect(onDns).to.not.include(unchanged);
@@ -335,6 +337,29 @@ describe('green dns', function () {
         expect(seen).to.equal(exit);
       });
       expect(dns.lookup).to.not.equal(green.lookup);
+    });
+
+    it('applied in place, lets a PerformanceObserver watching dns see one entry per lookup and lookupService, as Node records them', async () => {
+      await withPatches(async () => {
+        const entries: PerformanceEntry[] = [];
+        const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+        observer.observe({ type: 'dns' });
+        try {
+          await promisify(dns.lookup)('localhost');
+          await dns.promises.lookup('localhost');
+          await promisify(dns.lookupService)('127.0.0.1', 22);
+          await spawn(() => dns.promises.lookupService('127.0.0.1', 22)).wait();
+          await pause(20);
+        } finally {
+          observer.disconnect();
+        }
+        expect(entries.map((e) => [e.entryType, e.name])).to.deep.equal([
+          ['dns', 'lookup'],
+          ['dns', 'lookup'],
+          ['dns', 'lookupService'],
+          ['dns', 'lookupService'],
+        ]);
+      });
     });
 
     it('applied in place, stays in place across setServers, and its queries ask the new servers', async () => {
