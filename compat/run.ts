@@ -14,7 +14,9 @@
  *   --json FILE       also write every result to FILE
  *
  * A regression is confirmed by running the test again both ways; one that passes patched the
- * second time is listed as flaky, not as a regression. Exit code 1 when regressions remain.
+ * second time is listed as flaky, not as a regression. A confirmed one is run a third way, with
+ * `--import` of a module that does nothing: one that fails that way too is caused by `--import`
+ * itself, not by eventlet, and is listed apart. Exit code 1 when regressions remain.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,16 +33,22 @@ interface Options {
   json: string | null;
 }
 
-type Mode = 'plain' | 'patched';
+type Mode = 'plain' | 'patched' | 'empty';
 
 interface TestResult {
   test: NodeTest;
   plain: RunResult;
   patched: RunResult;
   confirmed?: { plain: RunResult; patched: RunResult };
+  /** The run with `--import` of a module that does nothing. */
+  emptyImport?: RunResult;
 }
 
 const LOADER = pathToFileURL(fileURLToPath(new URL('../loader/index.js', import.meta.url))).href;
+const EMPTY_PRELOAD = pathToFileURL(fileURLToPath(new URL('./empty-preload.js', import.meta.url))).href;
+
+/** The options each mode puts before the test's own flags. */
+const PRELOAD: Record<Mode, string[]> = { plain: [], patched: ['--import', LOADER], empty: ['--import', EMPTY_PRELOAD] };
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
@@ -92,16 +100,16 @@ function isRegression(plain: RunResult, patched: RunResult): boolean {
   return isPass(plain) && !isPass(patched);
 }
 
-async function runBoth(tests: NodeTest[], options: Options, cwd: string, progress: (done: number) => void): Promise<TestResult[]> {
+/** Runs each test in each of `modes`, `options.jobs` at once; the results per test, by mode. */
+async function runModes(tests: NodeTest[], modes: Mode[], options: Options, cwd: string, progress: (done: number) => void): Promise<Array<Partial<Record<Mode, RunResult>>>> {
   let done = 0;
   const run = (test: NodeTest, mode: Mode) => (slot: number) =>
-    runTest(test, { node: 'node', preload: mode === 'patched' ? ['--import', LOADER] : [], timeoutMs: options.timeoutMs, cwd, slot }).then((r) => {
+    runTest(test, { node: 'node', preload: PRELOAD[mode], timeoutMs: options.timeoutMs, cwd, slot }).then((r) => {
       progress(++done);
       return r;
     });
-  const tasks = tests.flatMap((test) => [run(test, 'plain'), run(test, 'patched')]);
-  const results = await pool(tasks, options.jobs);
-  return tests.map((test, i) => ({ test, plain: results[2 * i]!, patched: results[2 * i + 1]! }));
+  const results = await pool(tests.flatMap((test) => modes.map((mode) => run(test, mode))), options.jobs);
+  return tests.map((_, i) => Object.fromEntries(modes.map((mode, m) => [mode, results[i * modes.length + m]!])));
 }
 
 function describe(result: RunResult): string {
@@ -121,27 +129,34 @@ async function main(): Promise<void> {
   const version = (await import('node:child_process')).execFileSync('node', ['--version']).toString().trim();
   console.log(`eventlet compat — node ${version} on PATH, ${tests.length} tests from ${root}/parallel, ${options.jobs} jobs, ${options.timeoutMs / 1000} s limit`);
   const total = tests.length * 2;
-  const results = await runBoth(tests, options, dirname(root), (done) => {
+  const runs = await runModes(tests, ['plain', 'patched'], options, dirname(root), (done) => {
     if (done % 50 === 0 || done === total) process.stderr.write(`  ${done}/${total} runs (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   });
+  const results: TestResult[] = tests.map((test, i) => ({ test, plain: runs[i]!.plain!, patched: runs[i]!.patched! }));
   const candidates = results.filter((r) => isRegression(r.plain, r.patched));
   if (candidates.length > 0) {
     process.stderr.write(`  confirming ${candidates.length} regression(s)\n`);
-    const again = await runBoth(candidates.map((r) => r.test), options, dirname(root), () => {});
-    candidates.forEach((r, i) => (r.confirmed = { plain: again[i]!.plain, patched: again[i]!.patched }));
+    const again = await runModes(candidates.map((r) => r.test), ['plain', 'patched', 'empty'], options, dirname(root), () => {});
+    candidates.forEach((r, i) => {
+      r.confirmed = { plain: again[i]!.plain!, patched: again[i]!.patched! };
+      r.emptyImport = again[i]!.empty!;
+    });
   }
-  const regressions = candidates.filter((r) => r.confirmed && isRegression(r.confirmed.plain, r.confirmed.patched));
-  const flaky = candidates.filter((r) => !regressions.includes(r));
+  const confirmed = candidates.filter((r) => r.confirmed && isRegression(r.confirmed.plain, r.confirmed.patched));
+  const byImport = confirmed.filter((r) => !isPass(r.emptyImport!));
+  const regressions = confirmed.filter((r) => !byImport.includes(r));
+  const flaky = candidates.filter((r) => !confirmed.includes(r));
   for (const r of regressions) console.log(`\nREGRESSION ${r.test.name} (${r.test.flags.join(' ') || 'no flags'}): plain passes, patched ${describe(r.patched)}\n${tail(r.patched.output, 12)}`);
+  if (byImport.length > 0) console.log(`\nfailing under any --import (also with an empty module, so not caused by eventlet): ${byImport.map((r) => r.test.name).join(', ')}`);
   if (flaky.length > 0) console.log(`\nflaky (failed patched once, then passed or failed plain): ${flaky.map((r) => r.test.name).join(', ')}`);
-  const count = (mode: Mode, pred: (r: RunResult) => boolean) => results.filter((r) => pred(r[mode])).length;
+  const count = (mode: 'plain' | 'patched', pred: (r: RunResult) => boolean) => results.filter((r) => pred(r[mode])).length;
   console.log(
     `\nnode ${version}: ${tests.length} tests; plain ${count('plain', isPass)} pass (${count('plain', (r) => r.outcome === 'skip')} skipped themselves); ` +
-      `patched ${count('patched', isPass)} pass; regressions ${regressions.length}; flaky ${flaky.length}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      `patched ${count('patched', isPass)} pass; regressions ${regressions.length}; failing under any --import ${byImport.length}; flaky ${flaky.length}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   if (options.json) {
     const strip = (r: RunResult) => ({ outcome: r.outcome, code: r.code, signal: r.signal, ms: r.ms });
-    writeFileSync(options.json, `${JSON.stringify({ node: version, results: results.map((r) => ({ name: r.test.name, plain: strip(r.plain), patched: strip(r.patched), regression: regressions.includes(r) })) }, null, 2)}\n`);
+    writeFileSync(options.json, `${JSON.stringify({ node: version, results: results.map((r) => ({ name: r.test.name, plain: strip(r.plain), patched: strip(r.patched), regression: regressions.includes(r), failsUnderAnyImport: byImport.includes(r) })) }, null, 2)}\n`);
   }
   if (regressions.length > 0) process.exitCode = 1;
 }
