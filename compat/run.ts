@@ -22,6 +22,7 @@
  * has already loaded `tls` and `dns`, whose green look-ups never call `getaddrinfo`, cannot honour
  * that; Node's public API is what is compared. Exit code 1 when regressions remain.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
   const root = testRoot(options.dir);
   const tests = listTests(root, options.filter);
   const started = Date.now();
-  const version = (await import('node:child_process')).execFileSync('node', ['--version']).toString().trim();
+  const version = execFileSync('node', ['--version']).toString().trim();
   console.log(`eventlet compat — node ${version} on PATH, ${tests.length} tests from ${root}/parallel, ${options.jobs} jobs, ${options.timeoutMs / 1000} s limit`);
   const total = tests.length * 2;
   const runs = await runModes(tests, ['plain', 'patched'], options, dirname(root), (done) => {
