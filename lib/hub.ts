@@ -484,6 +484,8 @@ export class Hub {
   private readonly outsideResource = HOOKED_STORAGE ? null : new AsyncResource('eventlet.hub');
   private ready: Runnable[] = [];
   private turnRequested = false;
+  /** Start-up work waiting for the hub's first turn (`null` once that turn was requested). */
+  private startupTasks: Array<() => void> | null = [];
   /** Set once any scope has been abandoned (it stays poisoned for good). */
   private anyAbandoned = false;
   private readonly runBatch = (): void => this.runReady();
@@ -526,6 +528,31 @@ export class Hub {
     if (!this.turnRequested) {
       this.turnRequested = true;
       this.runOutside(setImmediate, this.runBatch);
+      if (this.startupTasks !== null) this.runStartupTasks();
+    }
+  }
+
+  /**
+   * Runs `task` (outside any green thread) when the hub is first asked for a turn — a thread
+   * spawned, a sleep — or at once if it already was. For start-up work that does asynchronous I/O:
+   * done at load, its pending request would keep the event loop of a program that never uses
+   * green threads alive a turn longer than Node's own (an `unref()`'d immediate would run).
+   * @example hub.whenActive(() => fsPromises.open(file).then(learn));
+   */
+  whenActive(task: () => void): void {
+    if (this.startupTasks === null) this.runOutside(task);
+    else this.startupTasks.push(task);
+  }
+
+  private runStartupTasks(): void {
+    const tasks = this.startupTasks!;
+    this.startupTasks = null;
+    for (const task of tasks) {
+      try {
+        this.runOutside(task);
+      } catch (err) {
+        this.reportError(err, 'a hub start-up task');
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import * as greenNamespace from '../lib/green/dns.js';
 import green, { patches } from '../lib/green/dns.js';
@@ -299,10 +300,11 @@ describe('green dns', function () {
       expect(green.Resolver.prototype.resolve4.name).to.equal(dns.Resolver.prototype.resolve4.name);
     });
 
-    it('lists patches only onto dns, dns/promises and the two Resolver prototypes, for green values only', async () => {
+    it('lists patches only onto dns, dns/promises, the two Resolver prototypes and PerformanceObserver\'s, for green values only', async () => {
       const dnsPromises = await import('node:dns/promises');
       const targets = new Set(patches.map((p) => p.target));
-      expect([...targets]).to.have.members([dns, dnsPromises.default, dns.Resolver.prototype, dns.promises.Resolver.prototype]);
+      expect([...targets]).to.have.members([dns, dnsPromises.default, dns.Resolver.prototype, dns.promises.Resolver.prototype, PerformanceObserver.prototype]);
+      expect(patches.filter((p) => p.target === PerformanceObserver.prototype).map((p) => p.key)).to.deep.equal(['observe', 'disconnect']);
       const onDns = patches.filter((p) => p.target === dns).map((p) => p.key);
       expect(onDns).to.include.members(['lookup', 'lookupService', 'resolve4', 'reverse', 'setServers']);
       for (const unchanged of ['Resolver', 'promises', 'getServers', 'getDefaultResultOrder', 'NOTFOUND']) expect(onDns).to.not.include(unchanged);
@@ -337,6 +339,29 @@ describe('green dns', function () {
       expect(dns.lookup).to.not.equal(green.lookup);
     });
 
+    it('applied in place, lets a PerformanceObserver watching dns see one entry per lookup and lookupService, as Node records them', async () => {
+      await withPatches(async () => {
+        const entries: PerformanceEntry[] = [];
+        const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+        observer.observe({ type: 'dns' });
+        try {
+          await promisify(dns.lookup)('localhost');
+          await dns.promises.lookup('localhost');
+          await promisify(dns.lookupService)('127.0.0.1', 22);
+          await spawn(() => dns.promises.lookupService('127.0.0.1', 22)).wait();
+          await pause(20);
+        } finally {
+          observer.disconnect();
+        }
+        expect(entries.map((e) => [e.entryType, e.name])).to.deep.equal([
+          ['dns', 'lookup'],
+          ['dns', 'lookup'],
+          ['dns', 'lookupService'],
+          ['dns', 'lookupService'],
+        ]);
+      });
+    });
+
     it('applied in place, stays in place across setServers, and its queries ask the new servers', async () => {
       await withPatches(async () => {
         dns.setServers([server.address]);
@@ -353,6 +378,24 @@ describe('green dns', function () {
   });
 
   describe('lookup, compared with Node\'s own', () => {
+    it('calls back after the process.nextTick callbacks its caller queued, as Node\'s lookup does (a socket destroyed on a tick never connects)', async () => {
+      const order = (start: (callback: () => void) => void): Promise<string[]> =>
+        new Promise((resolve) => {
+          const seen: string[] = [];
+          queueMicrotask(() => {
+            // inside a microtask, as the continuation of an async function is
+            start(() => {
+              seen.push('callback');
+              resolve(seen);
+            });
+            process.nextTick(() => seen.push('nextTick'));
+          });
+        });
+      expect(await order((done) => dns.lookup('localhost', done))).to.deep.equal(['nextTick', 'callback']);
+      expect(await order((done) => green.lookup('localhost', done))).to.deep.equal(['nextTick', 'callback']);
+      expect(await order((done) => green.lookupService('127.0.0.1', 22, done))).to.deep.equal(['nextTick', 'callback']);
+    });
+
     const literals = ['127.0.0.1', '192.0.2.5', '::1', '2001:db8::1', 'fe80::1'];
     const optionSets: unknown[] = [undefined, 4, 6, { all: true }, { family: 6, all: true }, { family: 'IPv4' }, { all: false, order: 'ipv6first' }];
 

@@ -233,6 +233,14 @@ describe('green timers (monkeyPatch({ net, tls, timers }))', () => {
   });
 
   describe("outside green threads the patched functions behave like Node's", () => {
+    it("keeps timers/promises' scheduler an object of Node's Scheduler class: new scheduler.constructor() throws ERR_ILLEGAL_CONSTRUCTOR", () => {
+      const { scheduler } = timersPromises;
+      expect(scheduler).to.not.equal(nodeScheduler);
+      expect(scheduler.constructor).to.equal(nodeScheduler.constructor);
+      expect(() => new (scheduler.constructor as new () => unknown)()).to.throw(TypeError).with.property('code', 'ERR_ILLEGAL_CONSTRUCTOR');
+      expect(Object.keys(scheduler)).to.deep.equal(Object.keys(nodeScheduler));
+    });
+
     it('setTimeout, setInterval and setImmediate return the same kinds of object as Node, with ref, unref, hasRef and refresh working', async () => {
       const nodeTimeout = (nodeTimers.setTimeout as typeof setTimeout)(() => {}, 1000);
       const nodeImmediate = (nodeTimers.setImmediate as typeof setImmediate)(() => {});

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as esmSetTimeout } from 'node:timers';
 import { readFile as esmReadFile } from 'node:fs';
 import { isMonkeyPatched, monkeyPatch, monkey_patch, original, unpatch } from '../lib/index.js';
@@ -37,6 +39,15 @@ function patchedNames(): string[] {
   return NAMES.filter((name) => isMonkeyPatched(name));
 }
 
+/** Runs `fixtures/<name>` with plain node (no --import), as a user's program; its exit and output. */
+function runFixture(name: string): { status: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const cwd = fileURLToPath(new URL('../..', import.meta.url));
+  const result = spawnSync(process.execPath, [`fixtures/${name}`], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
 describe('patcher', () => {
   afterEach(() => unpatch());
 
@@ -44,6 +55,13 @@ describe('patcher', () => {
     it('patches all six modules when called without options', () => {
       monkeyPatch();
       expect(patchedNames()).to.deep.equal([...NAMES]);
+    });
+
+    it("keeps the event loop of a program that uses no green thread alive no longer than Node does: an unref()'d immediate never runs", () => {
+      const { status, stdout, stderr } = runFixture('unref-immediate.cjs');
+      expect(stderr, 'stderr').to.equal('');
+      expect(stdout, 'stdout').to.equal('');
+      expect(status, 'exit status').to.equal(0);
     });
 
     const matrix: Array<[string, Record<string, boolean>, string[]]> = [

@@ -8,7 +8,7 @@
 //   ends. A ```text block right after a sh block is the output of its last command: every line must
 //   appear, in order, with any number in it free to differ (timings, counts).
 // - The commands that set up or run this very suite (`npm install`, `npm test`, `bash .ci/run`) and
-//   the benchmarks (minutes long) are not run; everything else is.
+//   the benchmarks and `npm run compat` (minutes long) are not run; everything else is.
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,7 +61,7 @@ function promisedLines(code: string): string[] {
 }
 
 /** Commands that set up or run this very suite, or run for minutes: named, not run. */
-const NOT_RUN = [/^npm (install|ci)\b/, /^npm test\b/, /^bash \.ci\/run\b/, /^npm run bench\b/];
+const NOT_RUN = [/^npm (install|ci)\b/, /^npm test\b/, /^bash \.ci\/run\b/, /^npm run bench\b/, /^npm run compat\b/];
 
 /** The commands of a sh block: its lines without `#` comments, `a && b` as two commands. */
 function commandsOf(code: string): string[] {

@@ -4,6 +4,9 @@
  */
 import { hub } from '../hub.js';
 
+/** Node's own `setImmediate`, captured before anything can patch it. */
+const { setImmediate } = globalThis;
+
 /**
  * Runs `start` as a cooperative point inside a green scope (the signal aborts when the scope is
  * interrupted, and the returned promise rejects with the interruption at once), or plainly
@@ -37,16 +40,18 @@ export function started<T>(what: string, operation: Promise<T>, cancel: () => vo
 
 /**
  * Calls a Node-style `callback` with the outcome of `promise`: `callback(err)` or
- * `callback(null, ...results(value))`, from a microtask so that an exception thrown by the
- * callback is an uncaught exception, as with Node's own callbacks.
+ * `callback(null, ...results(value))`, from an immediate, as Node's own DNS callbacks come from a
+ * later event-loop phase: never before the `process.nextTick` callbacks the caller queued (`net`
+ * destroys a socket whose signal was already aborted on a tick, and its look-up must then find it
+ * no longer connecting), and an exception thrown by the callback is an uncaught exception.
  * @example toCallback(resolveService(address, port), callback, (s) => [s.hostname, s.service]);
  */
 export function toCallback<T>(promise: Promise<T>, callback: (...args: unknown[]) => unknown, results: (value: T) => unknown[]): void {
   promise.then(
     (value) => {
       const args = results(value);
-      queueMicrotask(() => callback(null, ...args));
+      setImmediate(() => callback(null, ...args));
     },
-    (err: unknown) => queueMicrotask(() => callback(err)),
+    (err: unknown) => setImmediate(() => callback(err)),
   );
 }

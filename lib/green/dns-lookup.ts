@@ -2,13 +2,17 @@
  * Node's `lookup` and `lookupService` API (callback and promise forms: arguments, validation,
  * options, results) over the green `getaddrinfo` and `getnameinfo` (dns-getaddrinfo.ts). Node's
  * own functions handle every call that cannot reach the C library (no name, an IP address, bad
- * arguments), so those behave exactly as Node's.
+ * arguments), so those behave exactly as Node's, and every call made while a
+ * `PerformanceObserver` watches `dns` entries, so that Node records them (cooperative points
+ * inside green threads all the same).
  */
 import dns from 'node:dns';
 import { isIP } from 'node:net';
+import { hub } from '../hub.js';
 import { cooperative, toCallback } from './dns-cooperative.js';
 import { getaddrinfo, getnameinfo, type AddressRequest } from './dns-getaddrinfo.js';
 import type { ResultOrder } from './dns-order.js';
+import { dnsObserved } from './dns-observers.js';
 import { greenFunction } from './greening.js';
 
 /** Node's own functions, captured before anything is patched. */
@@ -57,6 +61,24 @@ function parseLookupOptions(hostname: string, options: unknown): AddressRequest 
   return request;
 }
 
+/**
+ * Runs Node's own callback-form `fn` (whose entries a `PerformanceObserver` records): plainly
+ * outside green threads, as a cooperative point inside one (the callback gets the interruption at
+ * once; Node's late answer is dropped).
+ */
+function nodeCallback(what: string, fn: AnyFunction, self: unknown, args: unknown[]): unknown {
+  const at = typeof args[args.length - 1] === 'function' ? args.length - 1 : -1;
+  if (!hub.ownerScope() || at < 0) return fn.apply(self, args);
+  const callback = args[at] as AnyFunction;
+  hub.guardCallback(what, (_signal, done) => fn.apply(self, [...args.slice(0, at), done]), callback);
+  return {};
+}
+
+/** Runs Node's own promise-form `fn` (see {@link nodeCallback}): a cooperative point inside green threads. */
+function nodePromise(what: string, fn: AnyFunction, self: unknown, args: unknown[]): Promise<unknown> {
+  return cooperative(what, () => fn.apply(self, args) as Promise<unknown>);
+}
+
 /** Throws what Node's `lookup` throws for these arguments, by asking it about an IP address instead. */
 function validateLookup(args: ArrayLike<unknown>): void {
   const probe = Array.from(args, (arg, i) => (i === 0 ? '127.0.0.1' : typeof arg === 'function' ? noop : arg));
@@ -80,6 +102,7 @@ const entry = (address: string, family: number): dns.LookupAddress => ({ address
  */
 export const lookup = greenFunction(native.lookup, function lookup(this: unknown, hostname: unknown, options: unknown, callback?: unknown) {
   if (nodeAnswersItself(hostname)) return (native.lookup as AnyFunction).apply(this, arguments as unknown as unknown[]);
+  if (dnsObserved()) return nodeCallback('dns lookup', native.lookup, this, Array.from(arguments));
   validateLookup(arguments);
   const request = parseLookupOptions(hostname as string, options);
   const done = (typeof options === 'function' ? options : callback) as AnyFunction;
@@ -110,6 +133,7 @@ export const lookupService = greenFunction(native.lookupService, function lookup
   if (arguments.length !== 3 || !validService(address, port) || typeof callback !== 'function') {
     return (native.lookupService as AnyFunction).apply(this, arguments as unknown as unknown[]);
   }
+  if (dnsObserved()) return nodeCallback('dns lookupService', native.lookupService, this, Array.from(arguments));
   const service = cooperative('dns lookupService', (signal) => getnameinfo(address as string, +(port as number), signal));
   toCallback(service, callback as AnyFunction, (s) => [s.hostname, s.service]);
   return {};
@@ -121,6 +145,7 @@ export const lookupService = greenFunction(native.lookupService, function lookup
  */
 export const promisesLookup = greenFunction(nativePromises.lookup, function lookup(this: unknown, hostname: unknown, options?: unknown) {
   if (nodeAnswersItself(hostname)) return (nativePromises.lookup as AnyFunction).apply(this, arguments as unknown as unknown[]);
+  if (dnsObserved()) return nodePromise('dns lookup', nativePromises.lookup, this, Array.from(arguments));
   void (nativePromises.lookup as AnyFunction)('127.0.0.1', options); // throws Node's error for bad options
   const request = parseLookupOptions(hostname as string, options);
   return lookUp(request).then((addresses) =>
@@ -136,5 +161,6 @@ export const promisesLookupService = greenFunction(nativePromises.lookupService,
   if (arguments.length !== 2 || !validService(address, port)) {
     return (nativePromises.lookupService as AnyFunction).apply(this, arguments as unknown as unknown[]);
   }
+  if (dnsObserved()) return nodePromise('dns promises lookupService', nativePromises.lookupService, this, Array.from(arguments));
   return cooperative('dns promises lookupService', (signal) => getnameinfo(address as string, +(port as number), signal));
 } as typeof dns.promises.lookupService);

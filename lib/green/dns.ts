@@ -16,6 +16,7 @@
  */
 import dns from 'node:dns';
 import { lookup, lookupService, promisesLookup, promisesLookupService } from './dns-lookup.js';
+import { observerPatches } from './dns-observers.js';
 import { greenModuleQuery, greenResolverMethod, NodeQueries, queryMethodNames, type QueryForm } from './dns-queries.js';
 import { greenFunction, patchesFor, updateOriginal, type Patch } from './greening.js';
 
@@ -197,9 +198,12 @@ export default greenDns;
  * `Resolver` prototypes, so resolvers made anywhere are green. `dns.Resolver` itself stays
  * Node's class (its instances are green through the prototype). `setServers` is replaced too:
  * Node's rebinds every module-level query function, and the green one puts the green ones back.
+ * `PerformanceObserver`'s `observe` and `disconnect` are hooked to learn when `dns` entries are
+ * watched (see dns-observers.ts).
  * @example applyPatches(patches);
  */
 export const patches: Patch[] = [
+  ...observerPatches,
   ...patchesFor(dns, greenFunctions),
   ...patchesFor(dns.promises, promisesFunctions),
   ...patchesFor(dns.Resolver.prototype, resolverMethods),

@@ -1,7 +1,8 @@
 /**
  * Green `FileHandle` methods. Node does not export the FileHandle class, so its prototype is
- * learned from the first handle seen: one the module opens on itself when it loads, or any the
- * green `fs.promises.open` returns. Until then the list of replacements is empty; listeners
+ * learned from the first handle seen: any the green `fs.promises.open` returns, or one the module
+ * opens on itself when the hub first runs (not at load: a pending open would keep the event loop
+ * of a program that uses no green thread alive longer than Node's own). Until then the list of replacements is empty; listeners
  * registered with {@link onFileHandlePatches} receive it once known.
  *
  * Inside a green scope the promise methods (`read`, `write`, `stat`, `readFile`, …) are
@@ -107,8 +108,9 @@ function streamMethod(native: Method): Method {
   });
 }
 
-/** Opens this module's own file once to meet a FileHandle. */
+/** Opens this module's own file once to meet a FileHandle, if none was met by then. */
 function discover(): void {
+  if (patches) return;
   nativePromises
     .open(fileURLToPath(import.meta.url))
     .then((handle) => {
@@ -118,4 +120,4 @@ function discover(): void {
     .catch(ignore);
 }
 
-discover();
+hub.whenActive(discover);

@@ -131,11 +131,21 @@ export const promises: typeof timersPromises = {
   setTimeout: greenWait('timers/promises setTimeout', nativePromises.setTimeout, 2),
   setImmediate: greenWait('timers/promises setImmediate', nativePromises.setImmediate, 1),
   setInterval: greenFunction(nativePromises.setInterval, greenIntervalIterator as typeof nativePromises.setInterval),
-  scheduler: {
-    wait: greenWait('timers/promises scheduler.wait', nativePromises.scheduler.wait.bind(nativePromises.scheduler), 1),
-    yield: greenWait('timers/promises scheduler.yield', nativePromises.scheduler.yield.bind(nativePromises.scheduler), 0),
-  } as typeof timersPromises.scheduler,
+  scheduler: greenScheduler(nativePromises.scheduler),
 };
+
+/**
+ * The green `scheduler`: an object of Node's own `Scheduler` class (so `scheduler.constructor`
+ * is Node's, which throws `ERR_ILLEGAL_CONSTRUCTOR` when called) whose `wait` and `yield` are
+ * cooperative points inside green threads.
+ */
+function greenScheduler(scheduler: typeof timersPromises.scheduler): typeof timersPromises.scheduler {
+  const method = (value: unknown) => ({ value, writable: true, enumerable: false, configurable: true });
+  return Object.create(Object.getPrototypeOf(scheduler) as object, {
+    wait: method(greenWait('timers/promises scheduler.wait', scheduler.wait.bind(scheduler), 1)),
+    yield: method(greenWait('timers/promises scheduler.yield', scheduler.yield.bind(scheduler), 0)),
+  }) as typeof timersPromises.scheduler;
+}
 
 /**
  * Green `setTimeout`: inside a green thread the timer is cleared if the thread is interrupted.
