@@ -430,6 +430,21 @@ describe('green dns', function () {
       }
     });
 
+    it('answers the C library\'s numeric shorthands (127.1, 0x7f.1, 2130706433) as Node does', async () => {
+      for (const name of ['127.1', '0x7f.1', '2130706433', '0177.0.0.1', '1.2.3']) {
+        for (const options of [{}, { family: 4 }, { family: 6 }, { all: true }]) {
+          const label = `${name} ${JSON.stringify(options)}`;
+          expect(await outcomeOf(green.lookup, name, options), label).to.deep.equal(await outcomeOf(dns.lookup, name, options));
+        }
+      }
+    });
+
+    it('finds no IPv6 localhost when the hosts file lists only an IPv4 one, as the C library does', async () => {
+      useHosts('127.0.0.1 localhost\n');
+      expect(await outcomeOf(green.lookup, 'localhost', { family: 6 })).to.have.nested.property('error.code', 'ENOTFOUND');
+      expect(await green.promises.lookup('localhost', { family: 4 })).to.deep.equal({ address: '127.0.0.1', family: 4 });
+    });
+
     it('gives the same answers for localhost with the ADDRCONFIG hint', async () => {
       for (const options of [{ family: 4, hints: dns.ADDRCONFIG }, { hints: dns.ADDRCONFIG, all: true }]) {
         expect(await outcomeOf(green.lookup, 'localhost', options), JSON.stringify(options)).to.deep.equal(await outcomeOf(dns.lookup, 'localhost', options));
@@ -675,7 +690,8 @@ describe('green dns', function () {
       }
     });
 
-    it('answers localhost itself, even when the servers are silent', async () => {
+    it('answers localhost itself when the hosts file does not list it, even when the servers are silent', async () => {
+      useHosts('10.9.8.1 other.test\n');
       dns.setServers([silent.address]);
       silent.asked.length = 0;
       const start = performance.now();

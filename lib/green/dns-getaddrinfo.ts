@@ -52,14 +52,23 @@ function addrconfigFamily({ hostname, family, hints }: AddressRequest): number {
 
 const isLocalhost = (name: string): boolean => /^localhost\.?$/i.test(name);
 
-/** The answer known without asking a server: the hosts file's, or loopback for `localhost`. */
+/**
+ * The answer known without asking a server: the hosts file's, or loopback for a `localhost` the
+ * hosts file does not list at all. A hosts file that lists `localhost` is the whole answer, as
+ * in the C library: with only `127.0.0.1 localhost`, an IPv6 look-up finds nothing.
+ */
 function localAnswer(hostname: string, family: number, hints: number): string[] {
   const entries = hostsAddresses(hostname);
   const v4 = entries.filter((e) => e.family === 4).map((e) => e.address);
   const v6 = entries.filter((e) => e.family === 6).map((e) => e.address);
   const fromHosts = pick(v4, v6, family, hints, entries.map((e) => e.address));
-  if (fromHosts.length > 0 || !isLocalhost(hostname)) return fromHosts;
+  if (entries.length > 0 || !isLocalhost(hostname)) return fromHosts;
   return pick(['127.0.0.1'], ['::1'], family, hints, ['::1', '127.0.0.1']);
+}
+
+/** True for a name that is an address in the C library's own shorthand (`127.1`, `0x7f.1`, `2130706433`). */
+export function isNumericShorthand(hostname: string): boolean {
+  return /^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$/i.test(hostname);
 }
 
 /** Runs one c-ares query on the lease's channel; never rejects. */

@@ -10,7 +10,7 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { hub } from '../hub.js';
 import { cooperative, toCallback } from './dns-cooperative.js';
-import { getaddrinfo, getnameinfo, type AddressRequest } from './dns-getaddrinfo.js';
+import { getaddrinfo, getnameinfo, isNumericShorthand, type AddressRequest } from './dns-getaddrinfo.js';
 import type { ResultOrder } from './dns-order.js';
 import { dnsObserved } from './dns-observers.js';
 import { greenFunction } from './greening.js';
@@ -24,9 +24,13 @@ type AnyFunction = (...args: any[]) => any;
 
 const noop = (): void => {};
 
-/** True when Node's own look-up answers without `getaddrinfo`: no name, an IP address, a name it rejects. */
+/**
+ * True when Node's own look-up answers without asking anyone: no name, an IP address, a name it
+ * rejects, or an address in the C library's shorthand (`127.1`), which `getaddrinfo` parses itself.
+ */
 function nodeAnswersItself(hostname: unknown): boolean {
-  return !hostname || typeof hostname !== 'string' || hostname.includes('\0') || isIP(hostname) !== 0;
+  if (!hostname || typeof hostname !== 'string') return true;
+  return hostname.includes('\0') || isIP(hostname) !== 0 || isNumericShorthand(hostname);
 }
 
 /** Whether this Node's `lookup` knows the `order` option (it ignores it otherwise). */
