@@ -8,6 +8,7 @@ import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
 import { hub, type Point } from './hub.js';
 import { LightQueue, Queue } from './queue.js';
 import { Semaphore } from './semaphore.js';
+import { currentSignal } from './signals.js';
 import { requireCount, requireFunction } from './validate.js';
 
 type AnyFunction<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
@@ -260,23 +261,41 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     return this;
   }
 
+  /**
+   * The next result in input order. A consumer interrupted while it waits here (killed, timed out)
+   * stops the map as `break` does: `for await` would not call `return()` for it.
+   */
   async next(): Promise<IteratorResult<Awaited<R>>> {
     if (this.finished) return { done: true, value: undefined };
-    const slot = await this.results.get();
-    if (slot === END) return this.finish();
-    if (slot instanceof InputFailure) {
-      this.finish();
-      throw slot.error;
+    const consumer = currentSignal();
+    let slot: Slot<Awaited<R>> | undefined;
+    try {
+      slot = await this.results.get();
+      if (slot === END) return this.finish();
+      if (slot instanceof InputFailure) {
+        this.finish();
+        throw slot.error;
+      }
+      return { done: false, value: await slot.wait() };
+    } catch (err) {
+      if (consumer.aborted && err === consumer.reason) void this.stop(slot).catch((e: unknown) => hub.reportError(e, 'stopping an interrupted imap'));
+      throw err;
     }
-    return { done: false, value: await slot.wait() };
   }
 
   /** Stops early (`break` in `for await`): the producer and the unconsumed work are killed. */
   async return(): Promise<IteratorResult<Awaited<R>>> {
     if (this.finished) return { done: true, value: undefined };
+    await this.stop(undefined);
+    return this.finish();
+  }
+
+  /** Kills the producer, then the work queued and `current` (the item its consumer waited for). */
+  private async stop(current: Slot<Awaited<R>> | undefined): Promise<void> {
     this.finished = true; // the producer stops at its next step even if the kill cannot reach it
-    await this.producer.kill();
     const pending: Promise<void>[] = [];
+    if (current instanceof GreenThread) pending.push(current.kill());
+    await this.producer.kill();
     for (;;) {
       let slot: Slot<Awaited<R>>;
       try {
@@ -287,7 +306,6 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
       if (slot instanceof GreenThread) pending.push(slot.kill());
     }
     await Promise.all(pending);
-    return this.finish();
   }
 
   private finish(): IteratorResult<Awaited<R>> {
