@@ -3,6 +3,7 @@
  * as in eventlet, without eventlet's pool bugs: `resize()` up wakes waiting spawners, `imap`
  * uses the pool's own slots, and a failing input iterator rejects instead of hanging.
  */
+import { inspect } from 'node:util';
 import { aliasMethods } from './aliases.js';
 import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
 import { hub, type Point } from './hub.js';
@@ -57,6 +58,11 @@ export class GreenPool {
   /** Number of green threads waiting in `spawn`/`spawnN` for a slot. */
   waiting(): number {
     return this.slots.waiting;
+  }
+
+  /** Inspects as its size and load (`GreenPool { size: 10, running: 2, waiting: 0 }`), none of its internals. */
+  [inspect.custom](): string {
+    return `GreenPool { size: ${this.size}, running: ${this.running()}, waiting: ${this.waiting()} }`;
   }
 
   /**
@@ -335,6 +341,11 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
 
   constructor(sizeOrPool: number | GreenPool = 1000) {
     this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(requireCount('GreenPile', 'sizeOrPool', sizeOrPool));
+  }
+
+  /** Inspects as its jobs and its pool (`GreenPile { counter: 3, pool: GreenPool { size: 4, running: 3, waiting: 0 } }`). */
+  [inspect.custom](): string {
+    return `GreenPile { counter: ${this.counter}, pool: ${this.pool[inspect.custom]()} }`;
   }
 
   /**

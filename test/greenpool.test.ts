@@ -5,6 +5,7 @@
  * "§10.n" to the eventlet bugs a port must not copy.
  */
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import {
   Event,
   GreenletExit,
@@ -1174,5 +1175,25 @@ describe('greenpool', () => {
       for (const tokens of byProducer) expect(tokens).to.deep.equal(expected);
       expect(failures).to.equal(3 * (30 - expected.length));
     });
+  });
+});
+
+describe('pool inspection', () => {
+  it('inspects a GreenPool compactly, as console.log shows it: size, running and waiting, none of its internals', async () => {
+    const pool = new GreenPool(2);
+    const threads = [await pool.spawn(() => sleep(5)), await pool.spawn(() => sleep(5))];
+    const spawner = spawn(() => pool.spawn(() => sleep(0)));
+    await sleep(0);
+    expect(inspect(pool)).to.equal('GreenPool { size: 2, running: 2, waiting: 1 }');
+    await spawner.kill();
+    await Promise.all(threads.map((thread) => thread.kill()));
+    expect(inspect({ pool })).to.equal('{ pool: GreenPool { size: 2, running: 0, waiting: 0 } }');
+  });
+
+  it('inspects a GreenPile as its counter and its pool', async () => {
+    const pile = new GreenPile<number>(4);
+    await pile.spawn(() => 1);
+    expect(inspect(pile)).to.equal('GreenPile { counter: 1, pool: GreenPool { size: 4, running: 1, waiting: 0 } }');
+    expect(await pile.next()).to.deep.equal({ done: false, value: 1 });
   });
 });
