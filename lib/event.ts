@@ -1,6 +1,7 @@
 /**
  * `Event`: a one-shot value (or exception) broadcast to any number of waiters, as in eventlet.
  */
+import { inspect } from 'node:util';
 import { aliasMethods } from './aliases.js';
 import { hub, type Point } from './hub.js';
 import { requireSeconds } from './validate.js';
@@ -55,6 +56,12 @@ export class Event<T = unknown> {
   /** True when sent with a value. */
   hasResult(): boolean {
     return this.state === State.Result;
+  }
+
+  /** Inspects as its state and waiters (`Event { ready: false, waiting: 2 }`), not its value or internals. */
+  [inspect.custom](): string {
+    const sent = this.state === State.Fresh ? '' : `, ${this.state === State.Result ? 'hasResult' : 'hasException'}: true`;
+    return `Event { ready: ${this.ready()}${sent}, waiting: ${this.waiters.size} }`;
   }
 
   /**

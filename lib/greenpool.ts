@@ -3,11 +3,13 @@
  * as in eventlet, without eventlet's pool bugs: `resize()` up wakes waiting spawners, `imap`
  * uses the pool's own slots, and a failing input iterator rejects instead of hanging.
  */
+import { inspect } from 'node:util';
 import { aliasMethods } from './aliases.js';
 import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
 import { hub, type Point } from './hub.js';
 import { LightQueue, Queue } from './queue.js';
 import { Semaphore } from './semaphore.js';
+import { currentSignal } from './signals.js';
 import { requireCount, requireFunction } from './validate.js';
 
 type AnyFunction<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
@@ -56,6 +58,11 @@ export class GreenPool {
   /** Number of green threads waiting in `spawn`/`spawnN` for a slot. */
   waiting(): number {
     return this.slots.waiting;
+  }
+
+  /** Inspects as its size and load (`GreenPool { size: 10, running: 2, waiting: 0 }`), none of its internals. */
+  [inspect.custom](): string {
+    return `GreenPool { size: ${this.size}, running: ${this.running()}, waiting: ${this.waiting()} }`;
   }
 
   /**
@@ -260,23 +267,41 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     return this;
   }
 
+  /**
+   * The next result in input order. A consumer interrupted while it waits here (killed, timed out)
+   * stops the map as `break` does: `for await` would not call `return()` for it.
+   */
   async next(): Promise<IteratorResult<Awaited<R>>> {
     if (this.finished) return { done: true, value: undefined };
-    const slot = await this.results.get();
-    if (slot === END) return this.finish();
-    if (slot instanceof InputFailure) {
-      this.finish();
-      throw slot.error;
+    const consumer = currentSignal();
+    let slot: Slot<Awaited<R>> | undefined;
+    try {
+      slot = await this.results.get();
+      if (slot === END) return this.finish();
+      if (slot instanceof InputFailure) {
+        this.finish();
+        throw slot.error;
+      }
+      return { done: false, value: await slot.wait() };
+    } catch (err) {
+      if (consumer.aborted && err === consumer.reason) void this.stop(slot).catch((e: unknown) => hub.reportError(e, 'stopping an interrupted imap'));
+      throw err;
     }
-    return { done: false, value: await slot.wait() };
   }
 
   /** Stops early (`break` in `for await`): the producer and the unconsumed work are killed. */
   async return(): Promise<IteratorResult<Awaited<R>>> {
     if (this.finished) return { done: true, value: undefined };
+    await this.stop(undefined);
+    return this.finish();
+  }
+
+  /** Kills the producer, then the work queued and `current` (the item its consumer waited for). */
+  private async stop(current: Slot<Awaited<R>> | undefined): Promise<void> {
     this.finished = true; // the producer stops at its next step even if the kill cannot reach it
-    await this.producer.kill();
     const pending: Promise<void>[] = [];
+    if (current instanceof GreenThread) pending.push(current.kill());
+    await this.producer.kill();
     for (;;) {
       let slot: Slot<Awaited<R>>;
       try {
@@ -287,7 +312,6 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
       if (slot instanceof GreenThread) pending.push(slot.kill());
     }
     await Promise.all(pending);
-    return this.finish();
   }
 
   private finish(): IteratorResult<Awaited<R>> {
@@ -317,6 +341,11 @@ export class GreenPile<T = unknown> implements AsyncIterableIterator<T> {
 
   constructor(sizeOrPool: number | GreenPool = 1000) {
     this.pool = sizeOrPool instanceof GreenPool ? sizeOrPool : new GreenPool(requireCount('GreenPile', 'sizeOrPool', sizeOrPool));
+  }
+
+  /** Inspects as its jobs and its pool (`GreenPile { counter: 3, pool: GreenPool { size: 4, running: 3, waiting: 0 } }`). */
+  [inspect.custom](): string {
+    return `GreenPile { counter: ${this.counter}, pool: ${this.pool[inspect.custom]()} }`;
   }
 
   /**

@@ -5,7 +5,7 @@
  * import { spawn, withTimeout, GreenPool } from 'eventlet';
  */
 import { getCurrent, spawnAfter, spawnN } from './greenthread.js';
-import { importPatched, monkeyPatch } from './patcher.js';
+import { importPatched, isMonkeyPatched, monkeyPatch } from './patcher.js';
 import { wrapSsl } from './convenience.js';
 import { isTimeout, withTimeout } from './timeout.js';
 
@@ -54,6 +54,11 @@ export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type Mo
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;
+/**
+ * eventlet's `is_monkey_patched`: the same function as {@link isMonkeyPatched}.
+ * @example if (!is_monkey_patched('net')) monkey_patch();
+ */
+export const is_monkey_patched = isMonkeyPatched;
 /**
  * eventlet's `import_patched`: the same function as {@link importPatched}.
  * @example const { default: pg } = await import_patched('pg');

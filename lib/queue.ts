@@ -6,6 +6,7 @@
  * waits for a `get`); `n > 0` is bounded. Waiting getters and putters are served first-in
  * first-out, on the next hub turn; a getter that is killed or times out never takes an item.
  */
+import { inspect } from 'node:util';
 import { aliasMethods } from './aliases.js';
 import { hub, type Point } from './hub.js';
 import { describe, requireBoolean, requireSeconds } from './validate.js';
@@ -101,6 +102,11 @@ export class LightQueue<T = unknown> implements AsyncIterable<T> {
   /** Number of green threads waiting in `put`. */
   putting(): number {
     return this.putters.size;
+  }
+
+  /** Inspects as its size and waiters (`Queue { maxsize: 10, qsize: 2, getters: 0, putters: 0 }`), none of its internals. */
+  [inspect.custom](): string {
+    return `${this.constructor.name} { maxsize: ${this.maxsize}, qsize: ${this.qsize()}, getters: ${this.getting()}, putters: ${this.putting()} }`;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Semaphores with first-in first-out waiters: `Semaphore`, `BoundedSemaphore`, `CappedSemaphore`.
  */
+import { inspect } from 'node:util';
 import { hub, type Point } from './hub.js';
 import { requireBoolean, requireCount, requireSeconds } from './validate.js';
 
@@ -40,6 +41,11 @@ export class Semaphore {
   /** Number of green threads waiting in `acquire()`. */
   get waiting(): number {
     return this.waiters.size;
+  }
+
+  /** Inspects as its count and waiters (`Semaphore { counter: 1, waiting: 0 }`), none of its internals. */
+  [inspect.custom](): string {
+    return `${this.constructor.name} { counter: ${this.counter}, waiting: ${this.waiting} }`;
   }
 
   /**
@@ -179,6 +185,11 @@ export class CappedSemaphore {
   /** True when `release()` would wait. */
   bounded(): boolean {
     return this.upper.locked();
+  }
+
+  /** Inspects as its count and balance (`CappedSemaphore { counter: 0, balance: -1 }`), not its two inner semaphores. */
+  [inspect.custom](): string {
+    return `CappedSemaphore { counter: ${this.counter}, balance: ${this.balance} }`;
   }
 
   /**

@@ -177,12 +177,13 @@ function sizeFromEnvironment(): number {
 /**
  * Sets the number of worker threads (eventlet's `set_num_threads`). Before the first `execute`, the
  * pool starts with `n`; a running pool is replaced: tasks already submitted finish on the old
- * workers, which then exit, and later tasks go to `n` new ones. `n` must be >= 1 (eventlet's 0, "run
- * inline", would make the work uninterruptible).
+ * workers, which then exit, and later tasks go to `n` new ones. `n` must be an integer >= 1
+ * (eventlet's 0, "run inline", would make the work uninterruptible; eventlet's `range(n)` refuses
+ * a float, as `EVENTLET_THREADPOOL_SIZE` does here).
  * @example tpool.setNumThreads(4);
  */
 export function setNumThreads(n: number): void {
-  const size = requireCount('tpool.setNumThreads', 'n', n);
+  const size = requireCount('tpool.setNumThreads', 'n', n, { integer: true }); // as EVENTLET_THREADPOOL_SIZE
   if (size < 1) throw new RangeError(`tpool.setNumThreads: n must be >= 1, got ${n}`);
   requestedSize = size;
   const old = pool;

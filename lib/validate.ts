@@ -49,10 +49,11 @@ export function requireSeconds(
 
 /**
  * Checks a count such as a pool size: a number that is finite (or `Infinity` when allowed) and >= 0.
- * Fractions are truncated, as eventlet's `int()` does.
+ * Fractions are truncated, as eventlet's `int()` does, unless `integer` makes them a `RangeError`
+ * (where eventlet itself refuses a float).
  * @example requireCount('GreenPool', 'size', 1000)
  */
-export function requireCount(where: string, name: string, value: unknown, options: { allowInfinity?: boolean } = {}): number {
+export function requireCount(where: string, name: string, value: unknown, options: { allowInfinity?: boolean; integer?: boolean } = {}): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${where}: ${name} must be a number, got ${describe(value)}`);
   }
@@ -61,6 +62,7 @@ export function requireCount(where: string, name: string, value: unknown, option
     if (options.allowInfinity) return value;
     throw new RangeError(`${where}: ${name} must be finite, got Infinity`);
   }
+  if (options.integer && !Number.isInteger(value)) throw new RangeError(`${where}: ${name} must be an integer, got ${value}`);
   return Math.trunc(value);
 }
 

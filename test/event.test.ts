@@ -1,6 +1,7 @@
 // Event (lib/event.ts): a one-shot value or exception broadcast to any number of waiters.
 // Reference: DESIGN.md §3 "Queues and events", eventlet-behaviour.md §5 and checklist #84-#91.
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import { Event, GreenletExit, Timeout, sleep, spawn, spawnN, withTimeout } from '../lib/index.js';
 import { EARLY_MS, liveTimers, rejectionOf, timed, timerBaseline } from './support.js';
 
@@ -304,5 +305,20 @@ describe('Event', function () {
       event.send('later');
       expect(await waiter.wait()).to.equal('later');
     });
+  });
+});
+
+describe('Event inspection', function () {
+  it('inspects compactly, as console.log shows it: ready, how it was sent and its waiters, not its value or internals', async function () {
+    const event = new Event<string>();
+    const waiters = [spawn(() => event.wait()), spawn(() => event.wait())];
+    await sleep(0);
+    expect(inspect(event)).to.equal('Event { ready: false, waiting: 2 }');
+    event.send('a long secret value');
+    await Promise.all(waiters.map((waiter) => waiter.wait()));
+    expect(inspect(event)).to.equal('Event { ready: true, hasResult: true, waiting: 0 }');
+    const failed = new Event();
+    failed.sendException(new Error('boom'));
+    expect(inspect({ failed })).to.equal('{ failed: Event { ready: true, hasException: true, waiting: 0 } }');
   });
 });

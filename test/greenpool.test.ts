@@ -5,6 +5,7 @@
  * "§10.n" to the eventlet bugs a port must not copy.
  */
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import {
   Event,
   GreenletExit,
@@ -895,6 +896,68 @@ describe('greenpool', () => {
       expect(pool.free()).to.equal(2);
     });
 
+    /** Maps 6 slow items over GreenPool(2) in `consume`; tells which items started, and which ran to their end. */
+    async function interruptedConsumer(consume: (items: AsyncIterableIterator<number>) => Promise<unknown>): Promise<{ pool: GreenPool; started: number[]; finished: number[] }> {
+      const pool = new GreenPool(2);
+      const started: number[] = [];
+      const finished: number[] = [];
+      const slow = async (x: number): Promise<number> => {
+        started.push(x);
+        await sleep(0.1);
+        finished.push(x);
+        return x;
+      };
+      await rejectionOf(consume(pool.imap(slow, range(6, 1))));
+      await sleep(0.3); // long enough for items 3 and 4 to start and end if nothing stopped them
+      return { pool, started, finished };
+    }
+
+    async function consumeAll(items: AsyncIterableIterator<number>): Promise<number[]> {
+      const got: number[] = [];
+      for await (const x of items) got.push(x);
+      return got;
+    }
+
+    it('kills the producer and the unconsumed work when the consuming thread is killed, as break does', async () => {
+      const { pool, started, finished } = await interruptedConsumer(async (items) => {
+        const consumer = spawn(consumeAll, items);
+        await sleep(0.05);
+        await consumer.kill();
+        return consumer.wait();
+      });
+      expect(started, 'items started after the consumer was killed').to.deep.equal([1, 2]);
+      expect(finished, 'items left running after the consumer was killed').to.deep.equal([]);
+      expect(pool.running()).to.equal(0);
+      expect(pool.free()).to.equal(2);
+    });
+
+    it('kills the producer and the unconsumed work when the consumer times out in withTimeout', async () => {
+      const { pool, started, finished } = await interruptedConsumer((items) => withTimeout(0.05, consumeAll, items));
+      expect(started, 'items started after the consumer timed out').to.deep.equal([1, 2]);
+      expect(finished, 'items left running after the consumer timed out').to.deep.equal([]);
+      expect(pool.running()).to.equal(0);
+      expect(pool.free()).to.equal(2);
+    });
+
+    it('goes on after an item fails in a consumer that was killed before and carried on', async () => {
+      const pool = new GreenPool(2);
+      const got = await spawn(async () => {
+        try {
+          await sleep(5);
+        } catch {
+          // killed, handled, and the thread carries on
+        }
+        const items = pool.imap((x: number) => {
+          if (x === 1) throw new RuntimeError('item 1');
+          return x;
+        }, range(3));
+        const seen: unknown[] = [];
+        for (let i = 0; i < 4; i++) seen.push(await items.next().then((step) => step.value, (err: Error) => err.message));
+        return seen;
+      }).killOn(AbortSignal.timeout(10)).wait();
+      expect(got).to.deep.equal([0, 'item 1', 2, undefined]);
+    });
+
     it('is done after return(), and return() twice is harmless', async () => {
       const pool = new GreenPool(2);
       const it = pool.imap((x: number) => x, range(10));
@@ -1112,5 +1175,25 @@ describe('greenpool', () => {
       for (const tokens of byProducer) expect(tokens).to.deep.equal(expected);
       expect(failures).to.equal(3 * (30 - expected.length));
     });
+  });
+});
+
+describe('pool inspection', () => {
+  it('inspects a GreenPool compactly, as console.log shows it: size, running and waiting, none of its internals', async () => {
+    const pool = new GreenPool(2);
+    const threads = [await pool.spawn(() => sleep(5)), await pool.spawn(() => sleep(5))];
+    const spawner = spawn(() => pool.spawn(() => sleep(0)));
+    await sleep(0);
+    expect(inspect(pool)).to.equal('GreenPool { size: 2, running: 2, waiting: 1 }');
+    await spawner.kill();
+    await Promise.all(threads.map((thread) => thread.kill()));
+    expect(inspect({ pool })).to.equal('{ pool: GreenPool { size: 2, running: 0, waiting: 0 } }');
+  });
+
+  it('inspects a GreenPile as its counter and its pool', async () => {
+    const pile = new GreenPile<number>(4);
+    await pile.spawn(() => 1);
+    expect(inspect(pile)).to.equal('GreenPile { counter: 1, pool: GreenPool { size: 4, running: 1, waiting: 0 } }');
+    expect(await pile.next()).to.deep.equal({ done: false, value: 1 });
   });
 });

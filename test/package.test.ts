@@ -43,6 +43,7 @@ const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['spawn_n', 'spawnN'],
   ['spawn_after', 'spawnAfter'],
   ['monkey_patch', 'monkeyPatch'],
+  ['is_monkey_patched', 'isMonkeyPatched'],
   ['import_patched', 'importPatched'],
   ['wrap_ssl', 'wrapSsl'],
   ['getcurrent', 'getCurrent'],

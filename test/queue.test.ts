@@ -2,6 +2,7 @@
 // Reference: DESIGN.md §3 "Queues and events", eventlet-behaviour.md §3 and checklist #47-#71.
 // We serve waiting getters and putters first-in first-out on purpose, so order is asserted.
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import {
   Empty,
   Full,
@@ -873,5 +874,24 @@ describe('queue', function () {
       expect(q.putting()).to.equal(0);
       expect(q.getting()).to.equal(0);
     });
+  });
+});
+
+describe('queue inspection', function () {
+  it('inspects compactly, as console.log shows it: maxsize, qsize, getters and putters, none of its internals', async function () {
+    const q = new Queue<number>(1);
+    q.putNowait(1);
+    const putter = spawn(() => q.put(2));
+    await sleep(0);
+    expect(inspect(q)).to.equal('Queue { maxsize: 1, qsize: 1, getters: 0, putters: 1 }');
+    expect(q.getNowait()).to.equal(1);
+    await putter.wait();
+    const empty = new LightQueue();
+    const getter = spawn(() => empty.get());
+    await sleep(0);
+    expect(inspect([empty], { breakLength: Infinity })).to.equal('[ LightQueue { maxsize: null, qsize: 0, getters: 1, putters: 0 } ]');
+    await getter.kill();
+    expect(inspect(new PriorityQueue(5))).to.equal('PriorityQueue { maxsize: 5, qsize: 0, getters: 0, putters: 0 }');
+    expect(inspect(new LifoQueue(0))).to.equal('LifoQueue { maxsize: 0, qsize: 0, getters: 0, putters: 0 }');
   });
 });

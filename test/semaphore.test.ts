@@ -2,6 +2,7 @@
 // Reference: DESIGN.md §3 ("semaphore waiters are served first-in first-out", "Bad input"),
 // eventlet-behaviour.md §5 and checklist #44 (Semaphore part), #92-#96.
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import { BoundedSemaphore, CappedSemaphore, GreenletExit, Semaphore, sleep, spawn, withTimeout } from '../lib/index.js';
 import { EARLY_MS, liveTimers, rejectionOf, timerBaseline, witness } from './support.js';
 
@@ -402,5 +403,19 @@ describe('CappedSemaphore', function () {
     expect(() => sem.acquire('no' as unknown as boolean)).to.throw(TypeError, /CappedSemaphore\.acquire: blocking must be a boolean/);
     expect(() => sem.release(0 as unknown as boolean)).to.throw(TypeError, /CappedSemaphore\.release: blocking must be a boolean/);
     expect(sem.counter).to.equal(1);
+  });
+});
+
+describe('semaphore inspection', function () {
+  it('inspects compactly, as console.log shows it: its count and waiters, none of its internals', async function () {
+    const sem = new Semaphore(1);
+    await sem.acquire();
+    const waiter = spawn(() => sem.acquire());
+    await sleep(0);
+    expect(inspect(sem)).to.equal('Semaphore { counter: 0, waiting: 1 }');
+    sem.release();
+    await waiter.wait();
+    expect(inspect({ bounded: new BoundedSemaphore(2) })).to.equal('{ bounded: BoundedSemaphore { counter: 2, waiting: 0 } }');
+    expect(inspect(new CappedSemaphore(1, 3))).to.equal('CappedSemaphore { counter: 1, balance: -1 }');
   });
 });

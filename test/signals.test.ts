@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { getEventListeners, once, EventEmitter } from 'node:events';
 import { currentSignal, getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { bad, errorFrom, inThread, never, rejectionOf, since } from './support.js';
+import { PATCH_MODES, runFixture } from './fixture-runs.js';
 
 describe('signals', () => {
   describe('currentSignal', () => {
@@ -216,4 +217,32 @@ describe('signals', () => {
       await thread.wait();
     });
   });
+
+  describe('one signal for many threads and scopes', () => {
+    it('adds a single abort listener to the signal however many wait on it, and none once they are done', async () => {
+      const controller = new AbortController();
+      const threads = Array.from({ length: 12 }, () => spawn(() => sleep(5)).killOn(controller.signal));
+      const scopes = Array.from({ length: 12 }, () => withTimeout({ signal: controller.signal }, () => sleep(5)));
+      await sleep(0.01);
+      expect(getEventListeners(controller.signal, 'abort')).to.have.length(1);
+      threads.forEach((thread) => thread.kill());
+      await Promise.allSettled(threads.map((thread) => thread.wait()));
+      expect(getEventListeners(controller.signal, 'abort')).to.have.length(1); // the scopes still wait
+      controller.abort(new Error('shutting down'));
+      await Promise.allSettled(scopes);
+      expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
+    });
+
+    it('kills each of 20 threads and 20 scopes on one signal, without a listener-leak warning on Node 20', async () => {
+      const { report } = await runFixture<SharedSignalReport>('shared-abort-signal.mjs', PATCH_MODES[0]!); // stderr must stay empty
+      expect(report).to.deep.equal({ listenersWhileWaiting: 1, killed: 40, listenersAfter: 0 });
+    });
+  });
 });
+
+/** What fixtures/shared-abort-signal.mjs reports. */
+interface SharedSignalReport {
+  listenersWhileWaiting: number;
+  killed: number;
+  listenersAfter: number;
+}

@@ -287,6 +287,7 @@ describe('tpool', function () {
       expect(() => tpool.setNumThreads(0)).to.throw(RangeError, 'tpool.setNumThreads: n must be >= 1, got 0');
       expect(() => tpool.setNumThreads(-2)).to.throw(RangeError, 'tpool.setNumThreads: n must be >= 0, got -2');
       expect(() => tpool.setNumThreads(Infinity)).to.throw(RangeError, 'tpool.setNumThreads: n must be finite');
+      expect(() => tpool.setNumThreads(1.5)).to.throw(RangeError, 'tpool.setNumThreads: n must be an integer, got 1.5');
       expect(() => tpool.setNumThreads(bad('4'))).to.throw(TypeError, 'tpool.setNumThreads: n must be a number, got string "4"');
     });
 

@@ -15,6 +15,7 @@ import net from 'node:net';
 import tty from 'node:tty';
 import type { Readable } from 'node:stream';
 import { ignore, nativeFs } from './fs-natives.js';
+import { whenAborted } from '../signals.js';
 
 const { O_RDONLY, O_NONBLOCK } = fs.constants;
 
@@ -87,10 +88,9 @@ function readHandle(stream: Readable, { encoding, signal }: PlainRead, done: Don
     return done(abortError(signal));
   }
   const chunks: Buffer[] = [];
-  const onAbort = (): void => void stream.destroy(abortError(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const stopListening = signal ? whenAborted(signal, () => void stream.destroy(abortError(signal))) : undefined;
   const finish = (err: unknown): void => {
-    signal?.removeEventListener('abort', onAbort);
+    stopListening?.();
     stream.destroy();
     if (err) return done(err);
     const data = Buffer.concat(chunks);
