@@ -29,6 +29,8 @@ export class Timeout extends Error implements Owned {
   #fired = false;
   #handled = false;
   #stopWatch: (() => void) | null = null;
+  /** What it threw into its scope when it fired (itself, or its exception). */
+  #raised: unknown = undefined;
 
   constructor(seconds?: number | null, exception?: TimeoutException) {
     super(describeSeconds(seconds, exception));
@@ -82,9 +84,16 @@ export class Timeout extends Error implements Owned {
     };
   }
 
-  /** Disarms the timer; idempotent. After it fired, marks it as handled by the caller. */
+  /**
+   * Disarms the timer; idempotent. After it fired, marks it as handled by the caller: if its
+   * exception still waits for the scope's next cooperative point (it fired while the thread was
+   * away from one), that exception is dropped, as the caller has acknowledged the Timeout.
+   */
   cancel(): void {
-    if (this.#fired) this.#handled = true;
+    if (this.#fired) {
+      this.#handled = true;
+      this.#scope?.withdrawPending(this.#raised);
+    }
     this.#stopWatch?.();
     this.#stopWatch = null;
     const cancelTimer = this.#cancelTimer;
@@ -130,6 +139,7 @@ export class Timeout extends Error implements Owned {
     scope.disown(this);
     if (scope.ended) return;
     const exc = this.thrown();
+    this.#raised = exc;
     hub.interrupt(scope, exc);
     if (scope === hub.root) return;
     const stopWatch = hub.watch(scope, exc, () => !this.#handled);
@@ -222,7 +232,12 @@ function runScope<A extends unknown[], R>(
     scope.onAbandon = reject;
     const fail = (err: unknown): void => reject(threadKilled(scope) ? err : abort.aborted ? abort.reason : timeout.expired && !(err instanceof Timeout) ? timeout : err);
     try {
-      Promise.resolve(hub.runIn(scope, fn, ...args)).then(resolve as (v: unknown) => void, fail);
+      const returned = (value: Awaited<R>): void => {
+        const undelivered = scope.undeliveredInterruption();
+        if (undelivered === null) resolve(value);
+        else fail(undelivered.reason); // fn returned without ever seeing the interruption
+      };
+      Promise.resolve(hub.runIn(scope, fn, ...args)).then(returned, fail);
     } catch (err) {
       fail(err);
     }
@@ -269,10 +284,18 @@ function findTimeout(err: unknown): unknown {
 /**
  * @internal How a green thread's body ended, once interruptions are accounted for: a killed thread
  * reports its kill exception, a silent Timeout of its own ends it quietly, and a library error
- * caused by its own Timeout reports that Timeout.
+ * caused by its own Timeout reports that Timeout. A body that returned while its interruption was
+ * never thrown at it (it came while the body was away from cooperative points, and the operation
+ * the body awaited ended without an error) ends with that interruption, as if it had been thrown.
+ * A scope that counts as parked while its body runs (a connection thread, waiting on its
+ * connection) keeps such an interruption for its handlers and ends as it returned.
  */
 export function interruptionOutcome(scope: Scope, returned: boolean, value: unknown, killed: boolean, killError: unknown): { returned: boolean; value: unknown } {
-  if (returned) return { returned, value };
+  if (returned) {
+    const undelivered = scope.parked ? null : scope.undeliveredInterruption();
+    if (undelivered === null) return { returned, value };
+    return interruptionOutcome(scope, false, undelivered.reason, killed, killError);
+  }
   if (killed) return { returned: false, value: killError };
   if (value instanceof Timeout && value.silent && value.firedIn(scope)) return { returned: true, value: undefined };
   const timeout = findTimeout(value);
