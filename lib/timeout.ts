@@ -31,6 +31,8 @@ export class Timeout extends Error implements Owned {
   #stopWatch: (() => void) | null = null;
   /** What it threw into its scope when it fired (itself, or its exception). */
   #raised: unknown = undefined;
+  /** When it is due (`performance.now()` milliseconds), for a root Timeout that may be re-armed. */
+  #due = 0;
 
   constructor(seconds?: number | null, exception?: TimeoutException) {
     super(describeSeconds(seconds, exception));
@@ -67,8 +69,34 @@ export class Timeout extends Error implements Owned {
     this.#handled = false;
     this.#scope = hub.currentScope();
     this.#scope.adopt(this);
-    this.#cancelTimer = this.seconds > 0 ? hub.timer(this.seconds, () => this.fire()) : this.fireSoon();
+    if (this.seconds === 0) this.#cancelTimer = this.fireSoon();
+    else if (this.#scope === hub.root) this.armInRoot(this.seconds);
+    else this.#cancelTimer = hub.timer(this.seconds, () => this.fire());
     return this;
+  }
+
+  /**
+   * A root interruption is transient: it only matters to a cooperative point of the root pending
+   * when it fires. So a root Timeout does not keep the process alive by itself (a forgotten
+   * `new Timeout(20)` does not hold the program open for 20 s); if the event loop runs dry while
+   * the root is parked at a cooperative point (a top-level `await queue.get()`), the armed root
+   * Timeouts start keeping it alive, so that the point still gets its Timeout.
+   */
+  private armInRoot(seconds: number): void {
+    this.#due = performance.now() + seconds * 1000;
+    this.#cancelTimer = hub.timer(seconds, () => this.fire(), false);
+    armedInRoot.add(this);
+    if (!keepAliveListening) {
+      keepAliveListening = true;
+      process.on('beforeExit', keepRootPointsAlive);
+    }
+  }
+
+  /** @internal The loop ran dry with the root parked: re-arms this root Timeout as a live timer. */
+  keepProcessAlive(): void {
+    if (this.#cancelTimer === null) return;
+    this.#cancelTimer();
+    this.#cancelTimer = hub.timer(Math.max(0, this.#due - performance.now()) / 1000, () => this.fire());
   }
 
   /** Fires on the next hub turn, ahead of a `sleep(0)` made after it (eventlet's `Timeout(0)`). */
@@ -96,6 +124,7 @@ export class Timeout extends Error implements Owned {
     }
     this.#stopWatch?.();
     this.#stopWatch = null;
+    armedInRoot.delete(this);
     const cancelTimer = this.#cancelTimer;
     if (!cancelTimer) return;
     this.#cancelTimer = null;
@@ -136,6 +165,7 @@ export class Timeout extends Error implements Owned {
     const scope = this.#scope!;
     this.#cancelTimer = null;
     this.#fired = true;
+    armedInRoot.delete(this);
     scope.disown(this);
     if (scope.ended) return;
     const exc = this.thrown();
@@ -147,6 +177,18 @@ export class Timeout extends Error implements Owned {
     // A thread that parks again has handled the exception: it is not abandoned later.
     void hub.afterParkOrEnd(scope).then(stopWatch);
   }
+}
+
+/** The armed Timeouts of the root scope, whose timers do not keep the process alive by themselves. */
+const armedInRoot = new Set<Timeout>();
+let keepAliveListening = false;
+
+/** `beforeExit`: with the root parked at a cooperative point, its armed Timeouts keep the process alive. */
+function keepRootPointsAlive(): void {
+  if (armedInRoot.size === 0 || !hub.root.parked) return;
+  const timeouts = [...armedInRoot];
+  armedInRoot.clear();
+  for (const timeout of timeouts) timeout.keepProcessAlive();
 }
 
 /** Options for {@link withTimeout} in place of the seconds. */

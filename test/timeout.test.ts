@@ -3,6 +3,8 @@
  * Numbers such as (#74) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
@@ -16,6 +18,18 @@ async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
   } catch (err) {
     return err;
   }
+}
+
+/** Runs an ES module program from the repository root (so 'eventlet' is this package); resolves with its stdout and milliseconds. */
+function runProgram(source: string): Promise<{ stdout: string; ms: number }> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err || stderr !== '') reject(new Error(`program failed: ${err?.message ?? ''}\n${stdout}\n${stderr}`));
+      else resolve({ stdout: stdout.trim(), ms: performance.now() - started });
+    });
+  });
 }
 
 describe('timeouts', () => {
@@ -387,6 +401,17 @@ describe('timeouts', () => {
         return `child ${await libraryCall('quietly')}`;
       });
       expect(await thread.wait()).to.equal(undefined);
+    });
+
+    it('does not keep the process alive by itself when armed outside any green thread', async () => {
+      const { stdout, ms } = await runProgram("import { Timeout } from 'eventlet'; new Timeout(20); console.log('armed');");
+      expect(stdout).to.equal('armed');
+      expect(ms).to.be.below(10_000);
+    });
+
+    it('keeps the process alive for a top-level cooperative point that nothing else would wake, and is thrown there', async () => {
+      const program = "import { Timeout, Queue } from 'eventlet'; const t = new Timeout(0.2); const s = performance.now(); const e = await new Queue().get().catch((e) => e); console.log(e === t, performance.now() - s >= 190);";
+      expect((await runProgram(program)).stdout).to.equal('true true');
     });
 
     it('does not disturb the main thread when created and cancelled outside any green thread', async () => {
