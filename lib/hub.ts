@@ -369,6 +369,22 @@ export class Scope {
     this.pending = err;
   }
 
+  /**
+   * @internal Forgets `err` if it still waits for the scope's next cooperative point: whoever
+   * raised it (a cancelled `Timeout`) has acknowledged it. Another interruption stays.
+   */
+  withdrawPending(err: unknown): void {
+    if (this.pending === err) this.pending = NONE;
+  }
+
+  /**
+   * @internal The interruption of this very scope that no cooperative point has thrown yet (its
+   * body was away from points when it came and has not reached one since), or `null`.
+   */
+  undeliveredInterruption(): { reason: unknown } | null {
+    return this.pending === NONE ? null : { reason: this.pending };
+  }
+
   /** @internal Tells what this scope and its children own that they were interrupted. */
   interruptOwned(reason: unknown): void {
     if (this.owned) {

@@ -29,6 +29,10 @@ export class Timeout extends Error implements Owned {
   #fired = false;
   #handled = false;
   #stopWatch: (() => void) | null = null;
+  /** What it threw into its scope when it fired (itself, or its exception). */
+  #raised: unknown = undefined;
+  /** When it is due (`performance.now()` milliseconds), for a root Timeout that may be re-armed. */
+  #due = 0;
 
   constructor(seconds?: number | null, exception?: TimeoutException) {
     super(describeSeconds(seconds, exception));
@@ -65,8 +69,34 @@ export class Timeout extends Error implements Owned {
     this.#handled = false;
     this.#scope = hub.currentScope();
     this.#scope.adopt(this);
-    this.#cancelTimer = this.seconds > 0 ? hub.timer(this.seconds, () => this.fire()) : this.fireSoon();
+    if (this.seconds === 0) this.#cancelTimer = this.fireSoon();
+    else if (this.#scope === hub.root) this.armInRoot(this.seconds);
+    else this.#cancelTimer = hub.timer(this.seconds, () => this.fire());
     return this;
+  }
+
+  /**
+   * A root interruption is transient: it only matters to a cooperative point of the root pending
+   * when it fires. So a root Timeout does not keep the process alive by itself (a forgotten
+   * `new Timeout(20)` does not hold the program open for 20 s); if the event loop runs dry while
+   * the root is parked at a cooperative point (a top-level `await queue.get()`), the armed root
+   * Timeouts start keeping it alive, so that the point still gets its Timeout.
+   */
+  private armInRoot(seconds: number): void {
+    this.#due = performance.now() + seconds * 1000;
+    this.#cancelTimer = hub.timer(seconds, () => this.fire(), false);
+    armedInRoot.add(this);
+    if (!keepAliveListening) {
+      keepAliveListening = true;
+      process.on('beforeExit', keepRootPointsAlive);
+    }
+  }
+
+  /** @internal The loop ran dry with the root parked: re-arms this root Timeout as a live timer. */
+  keepProcessAlive(): void {
+    if (this.#cancelTimer === null) return;
+    this.#cancelTimer();
+    this.#cancelTimer = hub.timer(Math.max(0, this.#due - performance.now()) / 1000, () => this.fire());
   }
 
   /** Fires on the next hub turn, ahead of a `sleep(0)` made after it (eventlet's `Timeout(0)`). */
@@ -82,11 +112,19 @@ export class Timeout extends Error implements Owned {
     };
   }
 
-  /** Disarms the timer; idempotent. After it fired, marks it as handled by the caller. */
+  /**
+   * Disarms the timer; idempotent. After it fired, marks it as handled by the caller: if its
+   * exception still waits for the scope's next cooperative point (it fired while the thread was
+   * away from one), that exception is dropped, as the caller has acknowledged the Timeout.
+   */
   cancel(): void {
-    if (this.#fired) this.#handled = true;
+    if (this.#fired) {
+      this.#handled = true;
+      this.#scope?.withdrawPending(this.#raised);
+    }
     this.#stopWatch?.();
     this.#stopWatch = null;
+    armedInRoot.delete(this);
     const cancelTimer = this.#cancelTimer;
     if (!cancelTimer) return;
     this.#cancelTimer = null;
@@ -127,9 +165,11 @@ export class Timeout extends Error implements Owned {
     const scope = this.#scope!;
     this.#cancelTimer = null;
     this.#fired = true;
+    armedInRoot.delete(this);
     scope.disown(this);
     if (scope.ended) return;
     const exc = this.thrown();
+    this.#raised = exc;
     hub.interrupt(scope, exc);
     if (scope === hub.root) return;
     const stopWatch = hub.watch(scope, exc, () => !this.#handled);
@@ -137,6 +177,18 @@ export class Timeout extends Error implements Owned {
     // A thread that parks again has handled the exception: it is not abandoned later.
     void hub.afterParkOrEnd(scope).then(stopWatch);
   }
+}
+
+/** The armed Timeouts of the root scope, whose timers do not keep the process alive by themselves. */
+const armedInRoot = new Set<Timeout>();
+let keepAliveListening = false;
+
+/** `beforeExit`: with the root parked at a cooperative point, its armed Timeouts keep the process alive. */
+function keepRootPointsAlive(): void {
+  if (armedInRoot.size === 0 || !hub.root.parked) return;
+  const timeouts = [...armedInRoot];
+  armedInRoot.clear();
+  for (const timeout of timeouts) timeout.keepProcessAlive();
 }
 
 /** Options for {@link withTimeout} in place of the seconds. */
@@ -222,7 +274,12 @@ function runScope<A extends unknown[], R>(
     scope.onAbandon = reject;
     const fail = (err: unknown): void => reject(threadKilled(scope) ? err : abort.aborted ? abort.reason : timeout.expired && !(err instanceof Timeout) ? timeout : err);
     try {
-      Promise.resolve(hub.runIn(scope, fn, ...args)).then(resolve as (v: unknown) => void, fail);
+      const returned = (value: Awaited<R>): void => {
+        const undelivered = scope.undeliveredInterruption();
+        if (undelivered === null) resolve(value);
+        else fail(undelivered.reason); // fn returned without ever seeing the interruption
+      };
+      Promise.resolve(hub.runIn(scope, fn, ...args)).then(returned, fail);
     } catch (err) {
       fail(err);
     }
@@ -269,10 +326,18 @@ function findTimeout(err: unknown): unknown {
 /**
  * @internal How a green thread's body ended, once interruptions are accounted for: a killed thread
  * reports its kill exception, a silent Timeout of its own ends it quietly, and a library error
- * caused by its own Timeout reports that Timeout.
+ * caused by its own Timeout reports that Timeout. A body that returned while its interruption was
+ * never thrown at it (it came while the body was away from cooperative points, and the operation
+ * the body awaited ended without an error) ends with that interruption, as if it had been thrown.
+ * A scope that counts as parked while its body runs (a connection thread, waiting on its
+ * connection) keeps such an interruption for its handlers and ends as it returned.
  */
 export function interruptionOutcome(scope: Scope, returned: boolean, value: unknown, killed: boolean, killError: unknown): { returned: boolean; value: unknown } {
-  if (returned) return { returned, value };
+  if (returned) {
+    const undelivered = scope.parked ? null : scope.undeliveredInterruption();
+    if (undelivered === null) return { returned, value };
+    return interruptionOutcome(scope, false, undelivered.reason, killed, killError);
+  }
   if (killed) return { returned: false, value: killError };
   if (value instanceof Timeout && value.silent && value.firedIn(scope)) return { returned: true, value: undefined };
   const timeout = findTimeout(value);

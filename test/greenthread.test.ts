@@ -6,7 +6,7 @@ import { once, EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { GreenThread, GreenletExit, spawn, spawnN, spawnAfter, sleep, getCurrent } from '../lib/index.js';
-import { bad, captureErrorReports, errorFrom, never, rejectionOf, since } from './support.js';
+import { bad, captureErrorReports, errorFrom, libraryCall, never, rejectionOf, since } from './support.js';
 
 describe('green threads', () => {
   const reports = captureErrorReports();
@@ -506,6 +506,36 @@ describe('green threads', () => {
       await sleep(0);
       await thread.kill();
       expect(await thread.wait()).to.equal('caught');
+    });
+
+    it('makes wait() reject with the kill exception when the body returns after the call it killed ended without an error', async () => {
+      const thread = spawn(async () => `child ${await libraryCall('quietly')}`);
+      await sleep(0);
+      const exc = new GreenletExit('shutting down');
+      await thread.kill(exc);
+      expect(await rejectionOf(thread.wait())).to.equal(exc);
+    });
+
+    it('makes wait() reject with the kill exception when the body caught the library error the kill caused and returned', async () => {
+      const thread = spawn(() => libraryCall('error').catch(() => 'recovered'));
+      await sleep(0);
+      await thread.kill();
+      expect(await rejectionOf(thread.wait())).to.be.an.instanceOf(GreenletExit);
+    });
+
+    it('lets a victim that caught the kill at its next cooperative point, after a library error, return a value', async () => {
+      const thread = spawn(async () => {
+        await libraryCall('error').catch(() => {});
+        try {
+          await sleep(1);
+          return 'not killed';
+        } catch (err) {
+          return err instanceof GreenletExit ? 'caught at sleep' : 'caught something else';
+        }
+      });
+      await sleep(0);
+      await thread.kill();
+      expect(await thread.wait()).to.equal('caught at sleep');
     });
 
     it('settles once a victim that caught the exception is parked again, and the victim then runs on (#15)', async () => {

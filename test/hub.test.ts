@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { getHub, GreenletExit, sleep, spawn, spawnN, Timeout, withTimeout, type GreenThread } from '../lib/index.js';
 import type { Point } from '../lib/hub.js';
-import { never, since } from './support.js';
+import { inThread, never, since } from './support.js';
 
 type Report = { err: unknown; source: string };
 
@@ -162,6 +162,36 @@ describe('hub', () => {
         return { failure, parked: hub.currentScope().parked };
       });
       expect(await thread.wait()).to.deep.equal({ failure: err, parked: false });
+    });
+  });
+
+  describe('interrupt', () => {
+    it('leaves an interruption that reaches no pending point for the next one, undelivered until then', async () => {
+      const err = new Error('interrupted');
+      const outcome = await inThread(async () => {
+        const scope = hub.currentScope();
+        const delivered = hub.interrupt(scope, err);
+        const waiting = scope.undeliveredInterruption();
+        const thrown = await hub.park('test point', () => {}).catch((e: unknown) => e);
+        return { delivered, waiting: waiting?.reason, thrown, after: scope.undeliveredInterruption() };
+      });
+      expect(outcome).to.deep.equal({ delivered: false, waiting: err, thrown: err, after: null });
+    });
+
+    it('forgets a waiting interruption withdrawn by whoever raised it, and keeps another one', async () => {
+      const mine = new Error('mine');
+      const other = new Error('other');
+      const outcome = await inThread(async () => {
+        const scope = hub.currentScope();
+        hub.interrupt(scope, mine);
+        scope.withdrawPending(mine);
+        const afterMine = scope.undeliveredInterruption();
+        hub.interrupt(scope, other);
+        scope.withdrawPending(mine);
+        const thrown = await sleep(0).then(() => 'no exception', (e: unknown) => e);
+        return { afterMine, thrown };
+      });
+      expect(outcome).to.deep.equal({ afterMine: null, thrown: other });
     });
   });
 

@@ -85,6 +85,22 @@ export function inThread<T>(fn: () => Promise<T>): Promise<T> {
   return spawn(fn).wait() as Promise<T>;
 }
 
+/**
+ * What a library call that is not a cooperative point looks like to the hub: a bare promise whose
+ * resource (a socket, a child process) the current green thread owns. Interrupted, the resource is
+ * released and the call ends as `ends` says: `'error'` rejects with the library's own error
+ * carrying the interruption as `cause` (fetch, pg); `'quietly'` resolves with `'exited'` (a child
+ * killed by SIGTERM whose `'exit'` event is awaited, a socket's `'close'`).
+ * @example await libraryCall('error').catch((e) => e.cause); // the Timeout, once it fired
+ */
+export function libraryCall(ends: 'error' | 'quietly'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    getHub().own({
+      interrupted: (reason) => (ends === 'error' ? reject(new Error('socket hang up', { cause: reason })) : resolve('exited')),
+    });
+  });
+}
+
 /** A green thread that records whether it has run; proves that a call did not yield. */
 export function witness(): { ran: () => boolean } {
   let ran = false;

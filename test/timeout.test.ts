@@ -3,9 +3,12 @@
  * Numbers such as (#74) refer to the checklist in shared/reference/eventlet-behaviour.md §11.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { getCurrent, GreenletExit, isTimeout, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { bad, captureErrorReports, errorFrom, inThread, liveTimers, never, rejectionOf, since } from './support.js';
+import { PATCH_MODES, runFixture, expectNothingLeftOpen, expectNothingUnhandled, type Ending } from './fixture-runs.js';
+import { bad, captureErrorReports, errorFrom, inThread, libraryCall, liveTimers, never, rejectionOf, since } from './support.js';
 
 /** What a thread's cooperative point threw, or `'no exception'`. */
 async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
@@ -15,6 +18,18 @@ async function thrownAt(point: () => Promise<unknown>): Promise<unknown> {
   } catch (err) {
     return err;
   }
+}
+
+/** Runs an ES module program from the repository root (so 'eventlet' is this package); resolves with its stdout and milliseconds. */
+function runProgram(source: string): Promise<{ stdout: string; ms: number }> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err || stderr !== '') reject(new Error(`program failed: ${err?.message ?? ''}\n${stdout}\n${stderr}`));
+      else resolve({ stdout: stdout.trim(), ms: performance.now() - started });
+    });
+  });
 }
 
 describe('timeouts', () => {
@@ -318,6 +333,87 @@ describe('timeouts', () => {
       expect(await rejectionOf(thread.wait())).to.equal(timeout);
     });
 
+    it('is not thrown again after a library call it interrupted failed and the caller cancelled it', async () => {
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.02);
+        const failure = (await libraryCall('error').catch((err: unknown) => err)) as Error;
+        timeout.cancel();
+        await sleep(0.01);
+        return { message: failure.message, causedByIt: failure.cause === timeout, after: 'slept' };
+      });
+      expect(outcome).to.deep.equal({ message: 'socket hang up', causedByIt: true, after: 'slept' });
+    });
+
+    it('is not thrown again after a library call it interrupted failed and the caller disposed of it', async () => {
+      const outcome = await inThread(async () => {
+        const timeout = new Timeout(0.02);
+        await libraryCall('error').catch(() => {});
+        timeout[Symbol.dispose]();
+        return thrownAt(() => sleep(0.01));
+      });
+      expect(outcome).to.equal('no exception');
+    });
+
+    it('is thrown at the next cooperative point when a library swallowed the error and nobody cancelled it', async () => {
+      let timeout!: Timeout;
+      const thrown = await inThread(async () => {
+        timeout = new Timeout(0.02);
+        await libraryCall('error').catch(() => {});
+        return thrownAt(() => sleep(0.01));
+      });
+      expect(thrown).to.equal(timeout);
+    });
+
+    it('leaves the waiting exception of another Timeout in place when cancelled', async () => {
+      let fired!: Timeout;
+      const thrown = await inThread(async () => {
+        fired = new Timeout(0.02);
+        const other = new Timeout(5);
+        await libraryCall('error').catch(() => {});
+        other.cancel();
+        return thrownAt(() => sleep(0.01));
+      });
+      expect(thrown).to.equal(fired);
+    });
+
+    it('makes wait() reject with it when the body returns after the call it interrupted ended without an error', async () => {
+      let timeout!: Timeout;
+      const thread = spawn(async () => {
+        timeout = new Timeout(0.02);
+        return `child ${await libraryCall('quietly')}`;
+      });
+      expect(await rejectionOf(thread.wait())).to.equal(timeout);
+    });
+
+    it('lets wait() resolve when the body cancelled it after the call it interrupted ended without an error', async () => {
+      const thread = spawn(async () => {
+        const timeout = new Timeout(0.02);
+        const outcome = await libraryCall('quietly');
+        timeout.cancel();
+        return `child ${outcome}`;
+      });
+      expect(await thread.wait()).to.equal('child exited');
+    });
+
+    it('ends a thread quietly when silent and the body returns after the call it interrupted ended without an error', async () => {
+      const thread = spawn(async () => {
+        new Timeout(0.02, false);
+        return `child ${await libraryCall('quietly')}`;
+      });
+      expect(await thread.wait()).to.equal(undefined);
+    });
+
+    it('does not keep the process alive by itself when armed outside any green thread', async () => {
+      const { stdout, ms } = await runProgram("import { Timeout } from 'eventlet'; new Timeout(20); console.log('armed');");
+      expect(stdout).to.equal('armed');
+      expect(ms).to.be.below(10_000);
+    });
+
+    it('keeps the process alive for a top-level cooperative point that nothing else would wake, and is thrown there', async () => {
+      const program = "import { Timeout, Queue } from 'eventlet'; const t = new Timeout(0.2); const s = performance.now(); const e = await new Queue().get().catch((e) => e); console.log(e === t, performance.now() - s >= 190);";
+      expect((await runProgram(program)).stdout).to.equal('true true');
+    });
+
     it('does not disturb the main thread when created and cancelled outside any green thread', async () => {
       const timeout = new Timeout(0.02);
       timeout.cancel();
@@ -425,6 +521,31 @@ describe('timeouts', () => {
       );
       expect(thrown).to.be.an.instanceOf(Timeout);
       expect((thrown as Timeout).seconds).to.equal(0.02);
+    });
+
+    it('rejects with its Timeout when fn returns after the call it interrupted ended without an error', async () => {
+      const start = performance.now();
+      const thrown = await rejectionOf(withTimeout(0.02, async () => `child ${await libraryCall('quietly')}`));
+      expect(thrown).to.be.an.instanceOf(Timeout);
+      expect((thrown as Timeout).seconds).to.equal(0.02);
+      expect(since(start)).to.be.below(0.5);
+    });
+
+    it('resolves with timeoutValue when fn returns after the call it interrupted ended without an error', async () => {
+      expect(await withTimeout({ seconds: 0.02, timeoutValue: 'late' }, () => libraryCall('quietly'))).to.equal('late');
+    });
+
+    it('rejects with its Timeout when fn caught the library error it caused and returned', async () => {
+      const thrown = await rejectionOf(withTimeout(0.02, () => libraryCall('error').catch(() => 'recovered')));
+      expect(thrown).to.be.an.instanceOf(Timeout);
+    });
+
+    it('resolves with what fn returns after catching its Timeout at a cooperative point', async () => {
+      const value = await withTimeout(0.02, async () => {
+        await libraryCall('error').catch(() => {});
+        return (await thrownAt(() => sleep(1))) instanceof Timeout ? 'caught at sleep' : 'not caught';
+      });
+      expect(value).to.equal('caught at sleep');
     });
 
     it('does not let concurrent top-level calls interfere with each other', async () => {
@@ -544,3 +665,52 @@ describe('timeouts', () => {
     });
   });
 });
+
+interface DeliveryReport extends Ending {
+  mode: string;
+  keepAlive: string[];
+  child: { outcome: string; elapsedMs: number };
+  worker: { outcome: string; elapsedMs: number };
+  socket: { outcome: string; elapsedMs: number };
+  killed: string;
+}
+
+for (const mode of PATCH_MODES) {
+  describe(`how an interruption reaches the body, in a program (${mode.title})`, function () {
+    this.timeout(60_000);
+    let report: DeliveryReport;
+
+    before(async () => {
+      report = (await runFixture<DeliveryReport>('interruption-delivery.mjs', mode)).report;
+      expect(report.mode).to.equal(mode.env.EVENTLET_FIXTURE_PATCH);
+    });
+
+    it('leaves the next request on a keep-alive connection alone after a handler cancelled a Timeout that fired inside fetch', () => {
+      expect(report.keepAlive).to.deep.equal(['a: handled', 'b: ok']);
+    });
+
+    it("rejects withTimeout with the Timeout on time when fn awaited a child's 'exit' that the interruption caused", () => {
+      expect(report.child.outcome).to.equal('rejected Timeout');
+      expect(report.child.elapsedMs).to.be.below(600);
+    });
+
+    it("rejects withTimeout with the Timeout on time when fn awaited a worker's 'exit' that the interruption caused", () => {
+      expect(report.worker.outcome).to.equal('rejected Timeout');
+      expect(report.worker.elapsedMs).to.be.below(600);
+    });
+
+    it("rejects withTimeout with the Timeout on time when fn awaited a socket's 'close' with no 'error' listener", () => {
+      expect(report.socket.outcome).to.equal('rejected Timeout');
+      expect(report.socket.elapsedMs).to.be.below(600);
+    });
+
+    it("makes wait() of a killed thread reject with the kill exception when it awaited a child's 'exit' that the kill caused", () => {
+      expect(report.killed).to.equal('rejected GreenletExit');
+    });
+
+    it('leaves nothing open and nothing unhandled', () => {
+      expectNothingLeftOpen(report);
+      expectNothingUnhandled(report);
+    });
+  });
+}
