@@ -369,6 +369,13 @@ export class Scope {
     this.pending = err;
   }
 
+  /** @internal Takes `err` if it still waits for the scope's next cooperative point (none took it); true if so. */
+  takePending(err: unknown): boolean {
+    if (this.pending !== err) return false;
+    this.pending = NONE;
+    return true;
+  }
+
   /** @internal Tells what this scope and its children own that they were interrupted. */
   interruptOwned(reason: unknown): void {
     if (this.owned) {
