@@ -371,10 +371,13 @@ export class Scope {
 
   /**
    * @internal Forgets `err` if it still waits for the scope's next cooperative point: whoever
-   * raised it (a cancelled `Timeout`) has acknowledged it. Another interruption stays.
+   * raised it (a cancelled `Timeout`) has acknowledged it, or it was dealt with otherwise (a
+   * connection thread destroying its request). Another interruption stays. True if it was taken.
    */
-  withdrawPending(err: unknown): void {
-    if (this.pending === err) this.pending = NONE;
+  withdrawPending(err: unknown): boolean {
+    if (this.pending !== err) return false;
+    this.pending = NONE;
+    return true;
   }
 
   /**

@@ -13,6 +13,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { currentSignal, debug, getCurrent, GreenletExit, listen as greenListen, serve, sleep, spawn, Timeout, type GreenThread } from '../lib/index.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
+import { hub } from '../lib/hub.js';
 import { expectNothingLeftOpen, expectNothingUnhandled, PATCH_MODES, runFixture, type Ending } from './fixture-runs.js';
 import { listen, makeCredentials, portOf, waitFor, type Credentials } from './support.js';
 
@@ -20,6 +21,12 @@ interface Report extends Ending {
   twoRequests: string[];
   namesDuringRequests: string[];
   kill: { hang: string; slow: string; caught: string; separateThreads: boolean; killedDead: boolean };
+  killFromDebug: { hang: string; after: string; unhandled: number };
+  stuckTimeout: {
+    awaitingTimer: { outcome: string; closedWithinMs: boolean };
+    slowUpload: { outcome: string; closedWithinMs: boolean };
+    handlerCaught: Record<string, string>;
+  };
   root: { rootPoint: string; nextRootPoint: string; mainSignalAborted: boolean };
   threadsLeft: string[];
 }
@@ -43,6 +50,18 @@ for (const mode of PATCH_MODES) {
 
     it('kills one connection thread: its request fails, its handler gets GreenletExit, the concurrent one answers', function () {
       expect(report.kill).to.deep.equal({ hang: 'rejected: TypeError', slow: 'done /slow', caught: 'GreenletExit', separateThreads: true, killedDead: true });
+    });
+
+    it('kills a connection thread found through debug.greenThreads(): the async handler rejecting with GreenletExit crashes nothing, the next connection answers', function () {
+      expect(report.killFromDebug).to.deep.equal({ hang: 'rejected: TypeError', after: 'done /after', unhandled: 0 });
+    });
+
+    it('closes the connection of a handler awaiting what its Timeout cannot interrupt (a plain timer, a slow upload) instead of leaving the client waiting', function () {
+      expect(report.stuckTimeout).to.deep.equal({
+        awaitingTimer: { outcome: 'rejected: TypeError', closedWithinMs: true },
+        slowUpload: { outcome: 'error: ECONNRESET', closedWithinMs: true },
+        handlerCaught: { '/upload': 'the Timeout' },
+      });
     });
 
     it('makes a root Timeout transient: it rejects the pending root point, the next one goes on, the main signal never aborts', function () {
@@ -206,6 +225,153 @@ describe('connection threads (monkeyPatch() in this process)', function () {
     expect(await request).to.be.an('error');
     await waitFor('the connection thread to end', () => handlerThread!.dead);
     expect(await handlerThread!.wait().catch((err: unknown) => err)).to.be.instanceOf(GreenletExit);
+  });
+
+  describe("a connection thread's own interruptions and its async handlers", function () {
+    let unhandled: unknown[];
+    let mochaListeners: NodeJS.UnhandledRejectionListener[];
+    let reported: unknown[];
+    let reporter: typeof hub.errorReporter;
+    beforeEach(function () {
+      unhandled = [];
+      mochaListeners = process.listeners('unhandledRejection');
+      process.removeAllListeners('unhandledRejection');
+      process.on('unhandledRejection', (reason) => unhandled.push(reason));
+      reported = [];
+      reporter = hub.errorReporter;
+      hub.errorReporter = (err) => reported.push(err);
+    });
+    afterEach(function () {
+      process.removeAllListeners('unhandledRejection');
+      for (const listener of mochaListeners) process.on('unhandledRejection', listener);
+      hub.errorReporter = reporter;
+    });
+
+    /** A request to `server` whose outcome is its body, or the client's error code. */
+    const outcome = (server: net.Server, path: string): Promise<string> => get(portOf(server), path).catch((err: NodeJS.ErrnoException) => `error: ${err.code}`);
+
+    it('handles the GreenletExit an async request handler rejects with when its thread is killed; the server answers on', async function () {
+      const server = await listen(
+        http.createServer(async (req, res) => {
+          if (req.url === '/hang') await sleep(5);
+          res.end(`done ${req.url}`);
+        }),
+      );
+      const hang = outcome(server, '/hang');
+      const waiting = (): GreenThread<unknown> | undefined => debug.greenThreads().find((i) => i.name?.startsWith('connection') && i.waitingOn === 'sleep')?.thread;
+      await waitFor('the handler to sleep', () => waiting() !== undefined);
+      await waiting()!.kill();
+      expect(await hang).to.equal('error: ECONNRESET');
+      expect(await outcome(server, '/after')).to.equal('done /after');
+      await sleep(0.01);
+      expect(unhandled).to.deep.equal([]);
+      expect(reported).to.deep.equal([]);
+      await shut(server);
+    });
+
+    it("handles the kill exception an async 'data' callback of a net server's connection rejects with", async function () {
+      let thread: GreenThread<unknown> | undefined;
+      const server = await listen(
+        net.createServer((socket) => {
+          socket.on('data', async () => {
+            thread = getCurrent();
+            await sleep(5);
+          });
+        }),
+      );
+      const client = net.connect(portOf(server), '127.0.0.1').on('error', () => {});
+      client.write('hi');
+      const closed = once(client, 'close');
+      await waitFor('the data callback to run', () => thread !== undefined);
+      await thread!.kill();
+      await closed;
+      await sleep(0.01);
+      expect(unhandled).to.deep.equal([]);
+      await shut(server);
+    });
+
+    it('leaves any other rejection of an async request handler unhandled, as plain Node does', async function () {
+      const bug = new Error('a bug in the handler');
+      const server = await listen(
+        http.createServer(async (_req, res) => {
+          await sleep(0.01);
+          res.end('answered first');
+          throw bug;
+        }),
+      );
+      expect(await outcome(server, '/')).to.equal('answered first');
+      await waitFor('the rejection to be reported unhandled', () => unhandled.length > 0);
+      expect(unhandled).to.deep.equal([bug]);
+      await shut(server);
+    });
+
+    it('closes the connection when a Timeout of the thread escapes its handler, and reports it through the hub', async function () {
+      let timeout: Timeout | undefined;
+      const server = await listen(
+        http.createServer(async (_req, res) => {
+          timeout = new Timeout(0.02);
+          await sleep(5);
+          res.end('slept');
+        }),
+      );
+      expect(await outcome(server, '/')).to.equal('error: ECONNRESET');
+      await sleep(0.01);
+      expect(unhandled).to.deep.equal([]);
+      expect(reported).to.deep.equal([timeout]);
+      await shut(server);
+    });
+
+    it('destroys the connection, with the Timeout, of a handler awaiting a timer its Timeout cleared', async function () {
+      const server = await listen(
+        http.createServer(async (_req, res) => {
+          const t = new Timeout(0.1);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            res.end('slept');
+          } catch {
+            res.end('timeout');
+          } finally {
+            t.cancel();
+          }
+        }),
+      );
+      const started = performance.now();
+      expect(await outcome(server, '/')).to.equal('error: ECONNRESET');
+      expect(performance.now() - started, 'closed long before the plain timer would have ended').to.be.below(450);
+      expect(unhandled).to.deep.equal([]);
+      await shut(server);
+    });
+
+    it('rejects `for await (const chunk of req)` on a stalled upload with the Timeout and closes the connection', async function () {
+      let caught: unknown;
+      let timeout: Timeout | undefined;
+      const server = await listen(
+        http.createServer(async (req, res) => {
+          timeout = new Timeout(0.1);
+          try {
+            for await (const chunk of req) void chunk;
+            res.end('read');
+          } catch (err) {
+            caught = err;
+            res.end('timeout');
+          } finally {
+            timeout.cancel();
+          }
+        }),
+      );
+      const started = performance.now();
+      const reply = await new Promise<string>((resolve) => {
+        const request = http.request({ host: '127.0.0.1', port: portOf(server), method: 'POST', path: '/upload', agent: false, headers: { 'content-length': 100 } });
+        request.on('response', () => resolve('answered'));
+        request.on('error', (err: NodeJS.ErrnoException) => resolve(`error: ${err.code}`));
+        request.write('0123456789');
+      });
+      expect(reply).to.equal('error: ECONNRESET');
+      expect(performance.now() - started).to.be.below(450);
+      expect(caught).to.equal(timeout);
+      expect(unhandled).to.deep.equal([]);
+      await shut(server);
+    });
   });
 
   describe('https (tls patched)', function () {

@@ -28,6 +28,7 @@
  * await withTimeout(0.2, () => once(net.connect(8080, 'localhost').end('hi'), 'data')); // destroyed
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { hub, type Owned, type Scope } from '../hub.js';
 import { ConnectionThread } from './connection-thread.js';
@@ -236,14 +237,47 @@ const around = {
    * listeners run (and so, for `http`, the parser that calls the request handlers).
    */
   emit(server: ClaimedServer, args: unknown[], call: Call): unknown {
-    if (args[0] !== 'connection' || server[kNoConnectionThreads] || !isGreenServer(server)) return call(server as never, args);
+    if (args[0] !== 'connection' || server[kNoConnectionThreads] || !isGreenServer(server)) return emitInThread(server, args, call);
     const socket = args[1] as ClaimedSocket;
-    if (!(socket instanceof net.Socket) || socket[kConnection] !== undefined) return call(server as never, args);
+    if (!(socket instanceof net.Socket) || socket[kConnection] !== undefined) return emitInThread(server, args, call);
     const thread = new ConnectionThread(socket, (reason) => destroyWith(socket, reason));
     socket[kConnection] = thread;
-    return thread.serve(() => call(server as never, args));
+    guardSocketEvents(socket, thread);
+    return thread.serve(() => thread.emit(server, args, call));
   },
 };
+
+/** The connection thread running now (also inside a `withTimeout` scope of one), or null. */
+function currentConnectionThread(): ConnectionThread | null {
+  const root = hub.storage.getStore()?.root;
+  return root instanceof ConnectionThread ? root : null;
+}
+
+/**
+ * Emits an event with `call` (the emitter's `emit`); inside a connection thread, through the
+ * thread, which handles its listeners' rejections by its own interruptions (`'request'` handlers
+ * that a kill or Timeout of the thread made fail).
+ */
+function emitInThread(emitter: EventEmitter, args: unknown[], call: Call): unknown {
+  const thread = currentConnectionThread();
+  return thread === null ? call(emitter as never, args) : thread.emit(emitter, args, call);
+}
+
+/**
+ * Gives an accepted socket served by `thread` an own `emit` (non-enumerable) that emits the
+ * events the thread delivers (its data callbacks) through the thread; other events as before.
+ */
+function guardSocketEvents(socket: ClaimedSocket, thread: ConnectionThread): void {
+  const inherited: Call = (self, args) => (Object.getPrototypeOf(socket) as EventEmitter).emit.apply(self, args as [string]);
+  Object.defineProperty(socket, 'emit', {
+    value: function emit(this: EventEmitter, ...args: unknown[]): unknown {
+      return hub.storage.getStore()?.root === thread ? thread.emit(this, args, inherited) : inherited(this as never, args);
+    },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
 
 type HookName = keyof typeof around;
 
@@ -252,11 +286,12 @@ const emitterPrototype = Object.getPrototypeOf(serverPrototype) as { emit: (...a
 
 /**
  * The prototype hook of `emit`, on every server event (`'request'` too): anything but
- * `'connection'` goes straight to the inherited `emit`, with no arguments array made.
+ * `'connection'` emitted outside a connection thread goes straight to the inherited `emit`, with
+ * no arguments array made.
  */
 function prototypeEmit(this: ClaimedServer, event: string | symbol): unknown {
   // eslint-disable-next-line prefer-rest-params
-  if (event !== 'connection') return emitterPrototype.emit.apply(this, arguments as unknown as unknown[]);
+  if (event !== 'connection' && currentConnectionThread() === null) return emitterPrototype.emit.apply(this, arguments as unknown as unknown[]);
   // eslint-disable-next-line prefer-rest-params
   return around.emit(this, Array.prototype.slice.call(arguments), callInheritedEmit);
 }
