@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { currentSignal, debug, getCurrent, GreenletExit, listen as greenListen, serve, sleep, spawn, Timeout, type GreenThread } from '../lib/index.js';
 import { monkeyPatch, unpatch } from '../lib/patcher.js';
 import { hub } from '../lib/hub.js';
@@ -137,6 +139,29 @@ describe('connection threads (monkeyPatch() in this process)', function () {
     await once(client, 'close');
     expect(counts).to.deep.equal({ close: 0, end: 1, data: 0, error: 0 });
     await waitFor('the connection thread to end with its connection', () => thread?.dead === true);
+    await shut(server);
+  });
+
+  it('lets a finished request be garbage collected while its keep-alive connection stays open', async function () {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let request: WeakRef<object> | undefined;
+    const server = await listen(
+      http.createServer((req, res) => {
+        request = new WeakRef(req);
+        req.resume();
+        res.end('ok');
+      }),
+    );
+    const agent = new http.Agent({ keepAlive: true });
+    expect(await get(portOf(server), '/', agent)).to.equal('ok');
+    for (let i = 0; i < 10 && request?.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(request, 'the handler ran').to.not.equal(undefined);
+    expect(request!.deref(), 'the finished request is collected').to.equal(undefined);
+    agent.destroy();
     await shut(server);
   });
 

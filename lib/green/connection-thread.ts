@@ -37,8 +37,11 @@ export class ConnectionThread extends GreenThread<void> {
   private readonly idle: Point;
   /** The interruptions delivered to the thread (its kill exception, its Timeouts): see {@link emit}. */
   private readonly interruptions = new Set<unknown>();
-  /** The http(s) requests its handlers were given that may still be read. */
-  private readonly requests = new Set<Request>();
+  /**
+   * The http(s) requests its handlers were given that may still be read, held weakly: a finished
+   * request must be collectable while its keep-alive connection lives on.
+   */
+  private readonly requests = new Set<WeakRef<Request>>();
   /** Calls off the pending check that destroys the connection for a stuck interruption. */
   private cancelStuckCheck: (() => void) | null = null;
 
@@ -138,13 +141,16 @@ export class ConnectionThread extends GreenThread<void> {
   /** Notes an http(s) request handed to a handler, forgetting those already destroyed. */
   private requestStarted(request: unknown): void {
     if (!isRequest(request)) return;
-    for (const old of this.requests) if (old.destroyed) this.requests.delete(old);
-    this.requests.add(request);
+    for (const old of this.requests) if (old.deref()?.destroyed !== false) this.requests.delete(old);
+    this.requests.add(new WeakRef(request));
   }
 
   /** Destroys the requests still open with `reason` (so a handler reading one gets it), then the connection. */
   private destroyConnection(reason: unknown): void {
-    for (const request of this.requests) if (!request.destroyed) request.destroy(reason as Error);
+    for (const ref of this.requests) {
+      const request = ref.deref();
+      if (request?.destroyed === false) request.destroy(reason as Error);
+    }
     this.requests.clear();
     this.destroy(reason);
   }
