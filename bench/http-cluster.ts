@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runIfMain, type Workload } from './harness.js';
+import { get } from './http-keepalive.js';
 
 const CONCURRENCY = 50;
 const EXAMPLE = fileURLToPath(new URL('../../examples/http-cluster.js', import.meta.url));
@@ -29,18 +30,6 @@ async function startCluster(workers: number): Promise<{ cluster: ChildProcessWit
   }
 }
 
-/** One GET over the keep-alive agent, body drained. */
-function get(agent: http.Agent, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      res.on('error', reject);
-      res.on('end', resolve);
-      res.resume();
-    });
-    req.on('error', reject);
-  });
-}
-
 /** Requests per second from 50 clients in flight, n requests in all, against `workers` workers. */
 async function throughput(workers: number, n: number): Promise<number> {
   const { cluster, port } = await startCluster(workers);
@@ -50,7 +39,7 @@ async function throughput(workers: number, n: number): Promise<number> {
   const client = async (agent: http.Agent): Promise<void> => {
     while (issued < n) {
       issued++;
-      await get(agent, port);
+      await get(http, agent, port);
     }
   };
   try {

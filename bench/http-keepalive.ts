@@ -11,8 +11,11 @@ const CONCURRENCY = 50;
 
 type Http = typeof import('node:http');
 
-/** One GET over the keep-alive agent, body drained. */
-function get(http: Http, agent: Agent, port: number): Promise<void> {
+/**
+ * One GET over the keep-alive agent, body drained.
+ * @example await get(http, new http.Agent({ keepAlive: true }), 8080);
+ */
+export function get(http: Http, agent: Agent, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
       res.on('error', reject);
