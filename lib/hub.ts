@@ -171,6 +171,21 @@ export class Point<T = unknown> {
 }
 
 /**
+ * The state few scopes ever need — a second parked point, an interruption in waiting, a signal —
+ * kept out of every scope's own fields and made on first use, so a parked green thread stays small
+ * (see the memory row of `npm run bench`).
+ */
+class RareState {
+  onAbandon: ((reason: unknown) => void) | undefined = undefined;
+  morePoints: Set<AnyPoint> | null = null;
+  pending: unknown = NONE;
+  poison: unknown = NONE;
+  parkListeners: Array<() => void> | null = null;
+  controller: AbortController | null = null;
+  abortReason: unknown = NONE;
+}
+
+/**
  * A unit of ownership: a green thread or a `withTimeout` scope inside one. Holds the cooperative
  * points parked in it, its child scopes, what it owns, and an interruption waiting to be thrown.
  */
@@ -179,37 +194,65 @@ export class Scope {
   readonly parent: Scope | null;
   /** Set once the scope has ended (returned, failed, or abandoned). */
   ended = false;
-  /** Called when the scope is abandoned; its owner stops waiting for the body. */
-  onAbandon: ((reason: unknown) => void) | undefined = undefined;
   private point: AnyPoint | null = null;
-  private morePoints: Set<AnyPoint> | null = null;
   private children: Set<Scope> | null = null;
   private owned: Set<Owned> | null = null;
-  private pending: unknown = NONE;
-  private poison: unknown = NONE;
+  private rareState: RareState | null = null;
+
+  /** The scope's rarely used state, made on first write. */
+  private get rare(): RareState {
+    return (this.rareState ??= new RareState());
+  }
+
+  /** Called when the scope is abandoned; its owner stops waiting for the body. */
+  get onAbandon(): ((reason: unknown) => void) | undefined {
+    return this.rareState?.onAbandon;
+  }
+  set onAbandon(fn: ((reason: unknown) => void) | undefined) {
+    this.rare.onAbandon = fn;
+  }
+
   /** Resolvers waiting for this scope to park again (see {@link Hub.afterParkOrEnd}). */
-  parkListeners: Array<() => void> | null = null;
+  get parkListeners(): Array<() => void> | null {
+    return this.rareState === null ? null : this.rareState.parkListeners;
+  }
+  set parkListeners(listeners: Array<() => void> | null) {
+    if (listeners !== null || this.rareState !== null) this.rare.parkListeners = listeners;
+  }
+
+  private get morePoints(): Set<AnyPoint> | null {
+    return this.rareState === null ? null : this.rareState.morePoints;
+  }
+
+  /** The interruption waiting for the scope's next cooperative point, or NONE. */
+  private get pending(): unknown {
+    return this.rareState === null ? NONE : this.rareState.pending;
+  }
+  private set pending(err: unknown) {
+    if (err !== NONE || this.rareState !== null) this.rare.pending = err;
+  }
+
+  /** What every cooperative point of an abandoned scope throws, or NONE. */
+  private get poison(): unknown {
+    return this.rareState === null ? NONE : this.rareState.poison;
+  }
 
   /** True while the scope's thread is being killed; green threads override it. */
   get dying(): boolean {
     return false;
   }
 
-  /** Aborted with the interruption of this scope or an enclosing one; made on first use. */
-  private controller: AbortController | null = null;
-  /** The interruption this scope's signal reports (also when the signal is made after it). */
-  private abortReason: unknown = NONE;
-
   /**
    * The scope's `AbortSignal`: aborted, with the interruption as its reason, when this scope or
    * an enclosing one is killed or times out (see `currentSignal()`). Made on first use.
    */
   get signal(): AbortSignal {
-    if (this.controller === null) {
-      this.controller = new AbortController();
-      if (this.abortReason !== NONE) this.controller.abort(this.abortReason);
+    const rare = this.rare;
+    if (rare.controller === null) {
+      rare.controller = new AbortController();
+      if (rare.abortReason !== NONE) rare.controller.abort(rare.abortReason);
     }
-    return this.controller.signal;
+    return rare.controller.signal;
   }
 
   /**
@@ -217,9 +260,10 @@ export class Scope {
    * good. The root and connection threads override it (their interruptions are transient).
    */
   abortSignal(reason: unknown): void {
-    if (this.abortReason !== NONE) return;
-    this.abortReason = reason;
-    if (this.controller !== null) this.controller.abort(reason);
+    const rare = this.rare;
+    if (rare.abortReason !== NONE) return;
+    rare.abortReason = reason;
+    if (rare.controller !== null) rare.controller.abort(reason);
   }
 
   /**
@@ -227,8 +271,10 @@ export class Scope {
    * `signal` is a fresh one: for scopes that go on serving after an interruption.
    */
   protected abortSignalOnce(reason: unknown): void {
-    const controller = this.controller;
-    this.controller = null;
+    const rare = this.rareState;
+    if (rare === null) return;
+    const controller = rare.controller;
+    rare.controller = null;
     controller?.abort(reason);
   }
 
@@ -313,7 +359,7 @@ export class Scope {
   /** @internal */
   addPoint(point: AnyPoint): void {
     if (this.point === null) this.point = point;
-    else (this.morePoints ??= new Set()).add(point);
+    else (this.rare.morePoints ??= new Set()).add(point);
   }
 
   /** @internal */
@@ -330,7 +376,7 @@ export class Scope {
     if (this.ended) return;
     this.ended = true;
     this.parent?.children?.delete(this);
-    this.pending = NONE;
+    if (this.rareState !== null) this.rareState.pending = NONE;
     const owned = this.owned;
     this.owned = null;
     if (owned) for (const item of owned) item.scopeEnded?.(interrupted, reason);
@@ -343,7 +389,7 @@ export class Scope {
    */
   abandon(reason: unknown): void {
     if (this.ended) return;
-    this.poison = reason;
+    this.rare.poison = reason;
     hub.noteAbandoned();
     this.interruptOwned(reason);
     const onAbandon = this.onAbandon;
@@ -355,8 +401,8 @@ export class Scope {
   takeInterruption(): unknown {
     for (let scope: Scope | null = this; scope; scope = scope.parent) {
       if (scope.poison !== NONE) return scope.poison;
-      if (scope.pending !== NONE) {
-        const err = scope.pending;
+      const err = scope.pending;
+      if (err !== NONE) {
         scope.pending = NONE;
         return err;
       }
