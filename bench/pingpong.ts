@@ -40,7 +40,7 @@ export const workload: Workload = {
   },
   comparisons: [
     { ours: 'ours', baseline: 'immediateAls', label: 'setImmediate per await, in als.run', goal: 1.0 },
-    { ours: 'ours', baseline: 'immediate', label: 'setImmediate per await, no ALS (info)' },
+    { ours: 'ours', baseline: 'immediate', label: 'setImmediate per await, no ALS', goal: 1.1 },
   ],
 };
 

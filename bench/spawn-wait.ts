@@ -34,7 +34,7 @@ export const workload: Workload = {
       });
     },
   },
-  comparisons: [{ ours: 'ours', baseline: 'als', label: 'async fn in als.run', goal: 1.5 }],
+  comparisons: [{ ours: 'ours', baseline: 'als', label: 'async fn in als.run', goal: 1.3 }],
 };
 
 await runIfMain(import.meta.url, workload);
