@@ -57,6 +57,8 @@ export interface Workload {
   comparisons: Comparison[];
   /** A note printed under the table (what the baseline is, caveats). */
   note?: string;
+  /** The unit of the secondary metrics (`extra`), when it is not {@link Workload.unit}. */
+  extraUnit?: Unit;
   /** At most this many repetitions (slow workloads), whatever `--reps` says. */
   maxReps?: number;
   /**

@@ -51,6 +51,9 @@ export const workload: Workload = {
     { ours: 'ours', baseline: 'pLimit', label: 'p-limit(100)', goal: 0.6 },
     { ours: 'ours', baseline: 'pQueue', label: 'p-queue({concurrency:100})' },
   ],
+  note:
+    'imap: profiled on Node 20, where every promise runs AsyncLocalStorage\'s async hooks (promiseInitHook, _propagate, trackPromise were ~28% of samples): per item the input went through an async generator and for await (zipArgs), and the producer awaited the slot, the queue put and the input. ' +
+    'Now plain iterables are read synchronously, a free slot and a queue with room are taken without an await, and next() takes a finished thread\'s result without awaiting wait(): one run on a loaded machine went from 5.4 to 1.6-2.7 µs per item on Node 20 (p-limit 3.0-5.8).',
 };
 
 await runIfMain(import.meta.url, workload);

@@ -28,9 +28,10 @@ import { workload as pg } from './pg.js';
 import { workload as tpoolCpu } from './tpool-cpu.js';
 import { workload as tpoolResponsive } from './tpool-responsive.js';
 import { workload as httpCluster } from './http-cluster.js';
+import { workload as scaling } from './scaling.js';
 
 /** Every workload, in the order of the table. */
-export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, dns, httpKeepalive, tcpEcho, pg, tpoolCpu, tpoolResponsive, httpCluster];
+export const registry: Workload[] = [spawnWait, pingpong, imap, queue, memory, scaling, dns, httpKeepalive, tcpEcho, pg, tpoolCpu, tpoolResponsive, httpCluster];
 
 interface Options {
   reps: number;
@@ -106,6 +107,11 @@ function goalCells(c: Comparison, ratio: number, ours: number, unit: string): [s
   return [`<= ${c.goal}`, ratio <= c.goal ? 'met' : 'NOT MET'];
 }
 
+/** The unit of a result: the workload's for a variant, `extraUnit` (if set) for a secondary metric. */
+function unitOf(workload: Workload, key: string): string {
+  return key in workload.variants ? workload.unit : (workload.extraUnit ?? workload.unit);
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c >= 2 && c <= 5 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
@@ -169,13 +175,14 @@ function printResults(workloads: Workload[], results: Results, options: Options,
       const ours = r[c.ours]!.median;
       const base = r[c.baseline]!.median;
       const ratio = ours / base;
-      rows.push([workload.title, c.label, formatValue(ours, workload.unit), formatValue(base, workload.unit), formatRatio(ratio), ...goalCells(c, ratio, ours, workload.unit)]);
+      const unit = unitOf(workload, c.ours);
+      rows.push([workload.title, c.label, formatValue(ours, unit), formatValue(base, unit), formatRatio(ratio), ...goalCells(c, ratio, ours, unit)]);
     }
   }
   console.log(table(rows));
   for (const workload of workloads) {
     const extras = Object.entries(results[workload.id]!).filter(([v]) => !(v in workload.variants));
-    if (extras.length > 0) console.log(`\n${workload.id} (medians): ${extras.map(([v, s]) => `${v} ${formatValue(s.median, workload.unit)}`).join(', ')}`);
+    if (extras.length > 0) console.log(`\n${workload.id} (medians): ${extras.map(([v, s]) => `${v} ${formatValue(s.median, unitOf(workload, v))}`).join(', ')}`);
   }
   for (const workload of workloads) if (workload.note) console.log(`\n${workload.note}`);
   console.log(`\nspread (min–max of ${options.reps} runs, fewer where a workload caps them):`);

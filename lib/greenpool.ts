@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { aliasMethods } from './aliases.js';
-import { getCurrent, GreenThread, spawn, spawnN } from './greenthread.js';
+import { getCurrent, GreenThread, startThread } from './greenthread.js';
 import { hub, type Point } from './hub.js';
 import { LightQueue, Queue } from './queue.js';
 import { Semaphore } from './semaphore.js';
@@ -83,7 +83,7 @@ export class GreenPool {
    */
   async spawn<A extends unknown[], R>(fn: AnyFunction<A, R>, ...args: A): Promise<GreenThread<Awaited<R>>> {
     requireFunction('GreenPool.spawn', 'fn', fn);
-    return this.admit(() => spawn(fn, ...args));
+    return this.admit(fn, args, true) as Promise<GreenThread<Awaited<R>>>;
   }
 
   /**
@@ -93,7 +93,7 @@ export class GreenPool {
    */
   async spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Promise<GreenThread<void>> {
     requireFunction('GreenPool.spawnN', 'fn', fn);
-    return this.admit(() => spawnN(fn, ...args));
+    return this.admit(fn, args, false) as Promise<GreenThread<void>>;
   }
 
   /**
@@ -124,7 +124,7 @@ export class GreenPool {
     if (fn !== null) requireFunction('GreenPool.imap', 'fn', fn);
     if (iterables.length === 0) throw new TypeError('GreenPool.imap: at least one iterable is required');
     iterables.forEach((it, i) => requireIterable('GreenPool.imap', `iterables[${i}]`, it));
-    return new OrderedMap<R>(this.size, this.itemSpawner(fn), zipArgs(iterables));
+    return new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource(iterables, true));
   }
 
   /**
@@ -134,32 +134,34 @@ export class GreenPool {
   starmap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>): AsyncIterableIterator<Awaited<R>> {
     if (fn !== null) requireFunction('GreenPool.starmap', 'fn', fn);
     requireIterable('GreenPool.starmap', 'iterable', iterable);
-    return new OrderedMap<R>(this.size, this.itemSpawner(fn), toAsync(iterable));
+    return new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource([iterable], false));
   }
 
   /**
    * How imap's producer spawns an item: into this pool, on behalf of the thread that called imap,
    * so that a pool thread mapping over its own full pool is not made to wait for itself.
    */
-  private itemSpawner<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null): (args: unknown[]) => Promise<GreenThread<Awaited<R>>> {
+  private itemSpawner<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null): ItemSpawner<Awaited<R>> {
     const call = fn ?? ((...args: unknown[]) => args as R);
     const caller = getCurrent();
-    return (args) => this.admit(() => spawn(call, ...args).willBeCollected(), caller);
+    return {
+      now: (args) => (this.launchNow(call, args, true, caller)?.willBeCollected() ?? null) as GreenThread<Awaited<R>> | null,
+      later: (args) => this.admit(call, args, true, caller).then((thread) => thread.willBeCollected() as GreenThread<Awaited<R>>),
+    };
   }
 
   /**
-   * Launches `start()` in a slot. A free slot is taken at once (no yield, the thread is counted
-   * before the caller resumes); otherwise the caller waits first-in first-out.
+   * Launches `fn(...args)` in a slot. A free slot is taken at once (no yield, the thread is
+   * counted before the caller resumes); otherwise the caller waits first-in first-out.
    */
-  private admit<T>(start: () => GreenThread<T>, caller: GreenThread<unknown> = getCurrent()): Promise<GreenThread<T>> {
-    const reentrant = this.slots.counter <= 0 && this.threads.has(caller);
-    if (reentrant) return Promise.resolve(this.launch(start, true));
-    if (this.slots.tryAcquire()) return Promise.resolve(this.launch(start, false));
+  private admit(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, caller: GreenThread<unknown> = getCurrent()): Promise<GreenThread<unknown>> {
+    const thread = this.launchNow(fn, args, keepsResult, caller);
+    if (thread !== null) return Promise.resolve(thread);
     this.admitting++;
     return this.slots.acquire().then(
       () => {
         this.admitting--;
-        return this.launch(start, false);
+        return this.launch(fn, args, keepsResult, false);
       },
       (err: unknown) => {
         this.admitting--; // interrupted while waiting: waitall() may have been waiting for it alone
@@ -169,12 +171,22 @@ export class GreenPool {
     );
   }
 
-  private launch<T>(start: () => GreenThread<T>, reentrant: boolean): GreenThread<T> {
-    const thread = start() as GreenThread<unknown>;
+  /**
+   * Launches `fn(...args)` if that needs no wait: in a free slot, or beyond the limit when
+   * `caller` is one of the pool's own threads. `null` when the caller has to wait for a slot.
+   */
+  private launchNow(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, caller: GreenThread<unknown>): GreenThread<unknown> | null {
+    if (this.slots.counter <= 0 && this.threads.has(caller)) return this.launch(fn, args, keepsResult, true);
+    if (this.slots.tryAcquire()) return this.launch(fn, args, keepsResult, false);
+    return null;
+  }
+
+  private launch(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, reentrant: boolean): GreenThread<unknown> {
+    const thread = startThread(fn, args, keepsResult) as GreenThread<unknown>;
     this.threads.add(thread);
     if (reentrant) this.unslotted.add(thread);
     thread.onEnd(this.releaseHook);
-    return thread as GreenThread<T>;
+    return thread;
   }
 
   private release(thread: GreenThread<unknown>): void {
@@ -206,11 +218,7 @@ async function* toAsync<T>(iterable: Iterable<T> | AsyncIterable<T>): AsyncGener
   yield* iterable as AsyncIterable<T>;
 }
 
-async function* zipArgs(iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>): AsyncGenerator<unknown[]> {
-  if (iterables.length === 1) {
-    for await (const item of iterables[0]!) yield [item];
-    return;
-  }
+async function* zipAsync(iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>): AsyncGenerator<unknown[]> {
   const iterators = iterables.map((it) => toAsync(it)[Symbol.asyncIterator]());
   try {
     for (;;) {
@@ -223,6 +231,93 @@ async function* zipArgs(iterables: Array<Iterable<unknown> | AsyncIterable<unkno
   }
 }
 
+function isSyncIterable(value: Iterable<unknown> | AsyncIterable<unknown>): value is Iterable<unknown> {
+  return typeof value === 'string' || typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function';
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** Returned by {@link ArgumentSource.next} when the input is exhausted. */
+const NO_MORE = Symbol('input exhausted');
+
+type Pulled = unknown[] | typeof NO_MORE;
+
+/**
+ * The input of imap (`zip`: one argument from each iterable) or starmap (each item is the argument
+ * list), read one argument list at a time. Plain iterables are read synchronously — no promise per
+ * item — and a value that is a promise is awaited first, as `for await` would; an async iterable
+ * among them makes every read go through `for await`'s protocol. Exhausted or failed, the input is
+ * closed; `close()` is what `break` does to it (the iterators' `return()`).
+ */
+class ArgumentSource {
+  private readonly iterators: Iterator<unknown>[] | null;
+  private readonly items: AsyncIterator<unknown> | null;
+  /** Each async item is one argument (imap of a single iterable), not an argument list. */
+  private readonly itemIsArgument: boolean;
+  private open = true;
+
+  constructor(iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>, private readonly zip: boolean) {
+    const sync = iterables.every(isSyncIterable);
+    this.iterators = sync ? (iterables as Iterable<unknown>[]).map((it) => it[Symbol.iterator]()) : null;
+    this.itemIsArgument = zip && iterables.length === 1;
+    if (sync) this.items = null;
+    else this.items = (iterables.length > 1 ? zipAsync(iterables) : toAsync(iterables[0]!))[Symbol.asyncIterator]();
+  }
+
+  /** The next argument list, or NO_MORE; a promise only where something had to be awaited. */
+  next(): Pulled | Promise<Pulled> {
+    if (this.iterators === null) return this.items!.next().then((step) => this.took(step), (err: unknown) => this.failed(err));
+    let values: unknown[];
+    try {
+      values = this.stepAll(this.iterators);
+    } catch (err) {
+      this.open = false;
+      throw err;
+    }
+    if (values === DONE) return NO_MORE;
+    if (!this.zip) return isThenable(values[0]) ? Promise.resolve(values[0]).then((v) => v as unknown[], (err: unknown) => this.failed(err)) : (values[0] as unknown[]);
+    return values.some(isThenable) ? Promise.all(values).catch((err: unknown) => this.failed(err)) : values;
+  }
+
+  /** `break`'s effect on the input: the iterators still open are told to finish. */
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    if (this.iterators !== null) for (const it of this.iterators) it.return?.();
+    else await this.items!.return?.(undefined);
+  }
+
+  private stepAll(iterators: Iterator<unknown>[]): unknown[] {
+    const values = new Array<unknown>(iterators.length);
+    for (let i = 0; i < iterators.length; i++) {
+      const step = iterators[i]!.next();
+      if (step.done) {
+        this.open = false;
+        if (iterators.length > 1) for (let j = 0; j < iterators.length; j++) if (j !== i) iterators[j]!.return?.();
+        return DONE;
+      }
+      values[i] = step.value;
+    }
+    return values;
+  }
+
+  private took(step: IteratorResult<unknown>): Pulled {
+    if (!step.done) return this.itemIsArgument ? [step.value] : (step.value as unknown[]);
+    this.open = false;
+    return NO_MORE;
+  }
+
+  private failed(err: unknown): never {
+    this.open = false;
+    throw err;
+  }
+}
+
+/** {@link ArgumentSource.stepAll}'s "an iterator is exhausted". */
+const DONE: unknown[] = [];
+
 const END = Symbol('end of input');
 
 /** A failure of the input iterator, delivered in order after the items read before it. */
@@ -232,32 +327,45 @@ class InputFailure {
 
 type Slot<R> = GreenThread<R> | InputFailure | typeof END;
 
+/** How imap's producer starts an item in the pool: at once when that needs no wait, or after waiting for a slot. */
+interface ItemSpawner<R> {
+  now(args: unknown[]): GreenThread<R> | null;
+  later(args: unknown[]): Promise<GreenThread<R>>;
+}
+
 /** The ordered results of `imap`/`starmap`: a producer thread spawns into the pool, `next()` waits in order. */
 class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
   private readonly results: Queue<Slot<Awaited<R>>>;
   private readonly producer: GreenThread<void>;
   private finished = false;
 
-  constructor(size: number, spawnItem: (args: unknown[]) => Promise<GreenThread<Awaited<R>>>, inputs: AsyncIterable<unknown[]>) {
+  constructor(size: number, spawner: ItemSpawner<Awaited<R>>, input: ArgumentSource) {
     this.results = new Queue(Math.max(1, size));
-    this.producer = spawnN(() => this.produce(spawnItem, inputs));
+    this.producer = startThread(() => this.produce(spawner, input), [], false) as GreenThread<void>;
   }
 
-  /** Reads the input, spawns each item and queues its thread; stops reading once closed. */
-  private async produce(spawnItem: (args: unknown[]) => Promise<GreenThread<Awaited<R>>>, inputs: AsyncIterable<unknown[]>): Promise<void> {
+  /**
+   * Reads the input, spawns each item and queues its thread; stops reading once closed. Awaits
+   * only where it must wait (an async input, a full pool, a full queue).
+   */
+  private async produce(spawner: ItemSpawner<Awaited<R>>, input: ArgumentSource): Promise<void> {
     let unqueued: GreenThread<Awaited<R>> | null = null;
     try {
-      for await (const args of inputs) {
-        if (this.finished) return;
-        unqueued = await spawnItem(args);
-        if (this.finished) return;
-        await this.results.put(unqueued);
+      for (;;) {
+        const pulled = input.next();
+        const args = pulled instanceof Promise ? await pulled : pulled;
+        if (args === NO_MORE || this.finished) break;
+        unqueued = spawner.now(args) ?? (await spawner.later(args));
+        if (this.finished) break;
+        if (this.results.full()) await this.results.put(unqueued);
+        else this.results.putNowait(unqueued);
         unqueued = null;
       }
-      await this.results.put(END);
+      if (!this.finished) await this.results.put(END);
     } catch (err) {
       if (!this.finished) await this.results.put(new InputFailure(err));
     } finally {
+      await input.close();
       // Spawned but never queued (closed meanwhile): return() cannot reach it, so it goes here.
       if (unqueued) await unqueued.kill();
     }
@@ -276,13 +384,13 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     const consumer = currentSignal();
     let slot: Slot<Awaited<R>> | undefined;
     try {
-      slot = await this.results.get();
+      slot = this.results.qsize() > 0 ? this.results.getNowait() : await this.results.get();
       if (slot === END) return this.finish();
       if (slot instanceof InputFailure) {
         this.finish();
         throw slot.error;
       }
-      return { done: false, value: await slot.wait() };
+      return { done: false, value: slot.dead ? slot.outcomeNow() : await slot.wait() };
     } catch (err) {
       if (consumer.aborted && err === consumer.reason) void this.stop(slot).catch((e: unknown) => hub.reportError(e, 'stopping an interrupted imap'));
       throw err;

@@ -158,21 +158,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     this.fn = null;
     this.args = null;
     if (hub.tracer !== null) hub.tracer.started(this);
-    let value: T | PromiseLike<T>;
-    try {
-      value = hub.runIn(this, fn, ...args);
-    } catch (err) {
-      this.bodySettled(false, err);
-      return;
-    }
-    if (isThenable(value)) {
-      value.then(
-        (v) => this.bodySettled(true, v),
-        (e) => this.bodySettled(false, e),
-      );
-    } else {
-      this.bodySettled(true, value);
-    }
+    hub.runIn(this, startBody, this, fn, args);
   }
 
   /** @internal Schedules the start in `seconds` (spawnAfter). */
@@ -292,6 +278,15 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     return this.killed && !this.dead;
   }
 
+  /**
+   * @internal What `wait()` settles with, for a dead thread that keeps its result: returns its
+   * value or throws its exception, without a promise.
+   */
+  outcomeNow(): T {
+    if (this.outcome === Outcome.Returned) return this.result as T;
+    throw this.result;
+  }
+
   /** @internal A consumer (GreenPile, imap) will collect the outcome: a failure is not reported. */
   willBeCollected(): this {
     this.collected = true;
@@ -312,6 +307,11 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   override toString(): string {
     return `GreenThread#${this.id}${this.name ? ` (${this.name})` : ''}`;
+  }
+
+  /** @internal The body returned (`returned`) or threw `value`. */
+  settleBody(returned: boolean, value: unknown): void {
+    this.bodySettled(returned, value);
   }
 
   /** @internal The body returned `value` or threw it: the thread ends. */
@@ -423,6 +423,42 @@ export function liveThreads(): GreenThread<unknown>[] {
   return [...live, ...young].sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Runs a thread's body inside the thread's own context and hears how it ends. A native promise is
+ * followed with two module-level handlers that find their thread as the current scope (a promise
+ * reaction runs in the context it was registered in): no closures per thread, and on Node 24+ no
+ * context frame of its own for the reaction. Other thenables get closures.
+ */
+function startBody(thread: GreenThread<unknown>, fn: (...args: unknown[]) => unknown, args: unknown[]): void {
+  let value: unknown;
+  try {
+    value = fn(...args);
+  } catch (err) {
+    thread.settleBody(false, err);
+    return;
+  }
+  if (value instanceof Promise && Object.getPrototypeOf(value) === Promise.prototype) {
+    value.then(bodyReturned, bodyFailed);
+  } else if (isThenable(value)) {
+    value.then(
+      (v) => thread.settleBody(true, v),
+      (e) => thread.settleBody(false, e),
+    );
+  } else {
+    thread.settleBody(true, value);
+  }
+}
+
+/** The body's promise fulfilled: the current scope is its thread (see {@link startBody}). */
+function bodyReturned(value: unknown): void {
+  (hub.currentScope() as GreenThread<unknown>).settleBody(true, value);
+}
+
+/** The body's promise rejected: the current scope is its thread (see {@link startBody}). */
+function bodyFailed(err: unknown): void {
+  (hub.currentScope() as GreenThread<unknown>).settleBody(false, err);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
@@ -441,7 +477,15 @@ function sameArgs(a: unknown[], b: unknown[]): boolean {
  */
 export function spawn<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): GreenThread<Awaited<T>> {
   requireFunction('spawn', 'fn', fn);
-  const thread = new GreenThread<Awaited<T>>(fn as never, args);
+  return startThread(fn as never, args, true) as GreenThread<Awaited<T>>;
+}
+
+/**
+ * @internal Schedules a new thread running `fn(...args)`, `args` taken as they are (no copy):
+ * `spawn` and `spawnN` after their checks, and pools, which hold their arguments already.
+ */
+export function startThread<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[], keepsResult: boolean): GreenThread<Awaited<T>> {
+  const thread = new GreenThread<Awaited<T>>(fn as never, args, keepsResult);
   hub.schedule(thread);
   return thread;
 }
@@ -453,9 +497,7 @@ export function spawn<A extends unknown[], T>(fn: (...args: A) => T | PromiseLik
  */
 export function spawnN<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): GreenThread<void> {
   requireFunction('spawnN', 'fn', fn);
-  const thread = new GreenThread<void>(fn as never, args, false);
-  hub.schedule(thread);
-  return thread;
+  return startThread(fn as never, args, false) as GreenThread<void>;
 }
 
 /**

@@ -20,70 +20,36 @@
  * - **Diagnostics.** Every point tells what it waits on and since when (the hub's coarse clock);
  *   debug.ts sets {@link Hub.tracer} to hear of parks, wake-ups, starts and ends while one of
  *   its diagnostics is on, and the hub calls nothing when it is `null`.
+ *
+ * This file is the scheduler (run queue, park, guard, interrupt, watch); its parts are in hub/:
+ * point.ts (a cooperative point), scope.ts (scopes and what they own), clock.ts (the coarse
+ * clock), errors.ts (the error reporter) and tracer.ts (the diagnostics hooks).
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { inspect } from 'node:util';
+import { hubClock } from './hub/clock.js';
+import { reporting, type ErrorReporter } from './hub/errors.js';
+import { Point, type AnyPoint, type Cleanup } from './hub/point.js';
+import { abandonment, NONE, Scope, type Owned } from './hub/scope.js';
+import { tracing, type Tracer } from './hub/tracer.js';
 import { requireSeconds } from './validate.js';
+
+export { CLOCK_ORIGIN } from './hub/clock.js';
+export { printError, type ErrorReporter } from './hub/errors.js';
+export { Point, type AnyPoint, type Cleanup, type WaitList } from './hub/point.js';
+export { Scope, type Owned } from './hub/scope.js';
+export type { Tracer } from './hub/tracer.js';
 
 /** Node's own timer functions, captured before anything can patch them. */
 const { setTimeout, clearTimeout, setImmediate } = globalThis;
 
-/**
- * The hub clock's origin: `Date.now()` when the package loaded. The clock counts milliseconds
- * from here, a small integer that a point stores without allocating.
- * @example const parkedAt = new Date(CLOCK_ORIGIN + point.since);
- */
-export const CLOCK_ORIGIN = Date.now();
-
-/**
- * Something a scope owns: a Timeout, a socket with a request in flight, a timer, a file handle.
- * `interrupted` releases it when the scope is killed or times out (destroy, close, clear, with
- * `reason` as the error); `scopeEnded` runs once when the scope ends.
- */
-export interface Owned {
-  /** The owning scope (or an enclosing one) was interrupted by `reason`. */
-  interrupted?(reason: unknown): void;
-  /** The owning scope ended; `interrupted` tells whether it was killed or abandoned. */
-  scopeEnded?(interrupted: boolean, reason: unknown): void;
-}
-
 /** The longest delay `setTimeout` accepts; longer waits are chained. */
 const MAX_TIMER_MS = 0x7fffffff;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyPoint = Point<any>;
-
-/** Undoes what a parked point set up; `failed` with `reason` when it did not complete. */
-export type Cleanup = (failed: boolean, reason: unknown) => void;
 
 /**
  * True where AsyncLocalStorage is built on async hooks (Node 20, 22) rather than on
  * AsyncContextFrame (Node 24+): the two make different operations cheap.
  */
 const HOOKED_STORAGE = typeof (AsyncLocalStorage.prototype as unknown as { _propagate?: unknown })._propagate === 'function';
-
-/** A collection a parked point waits in; the point removes itself from it when it settles. */
-export interface WaitList<P> {
-  delete(point: P): unknown;
-}
-
-/** How many owned items are being released right now (an item may re-adopt itself meanwhile). */
-let releasing = 0;
-
-/** Tells `item` its scope was interrupted by `reason`; what it throws goes to the reporter. */
-function release(item: Owned, reason: unknown): void {
-  releasing++;
-  try {
-    item.interrupted!(reason);
-  } catch (err) {
-    hub.reportError(err, 'releasing a resource of an interrupted green thread');
-  } finally {
-    releasing--;
-  }
-}
-
-/** Marker for "no pending interruption". */
-const NONE: unique symbol = Symbol('none');
 
 /**
  * The resolvers of the promise being made by {@link Hub.park}: a module-level executor hands them
@@ -94,349 +60,6 @@ let parkReject: ((err: unknown) => void) | null = null;
 function parkExecutor(resolve: (value: never) => void, reject: (err: unknown) => void): void {
   parkResolve = resolve;
   parkReject = reject;
-}
-
-/** A pending cooperative point: a parked promise that can be woken or interrupted. */
-export class Point<T = unknown> {
-  /** What the point waits on (`sleep`, `queue get`, `event wait`, ...), for diagnostics. */
-  readonly what: string;
-  /** The scope the point belongs to. */
-  readonly scope: Scope;
-  /**
-   * When the point was parked, for diagnostics: the hub's clock (milliseconds since
-   * {@link CLOCK_ORIGIN}, read once per hub turn and on every wake-up from a timer or I/O, see
-   * {@link Hub.clock}), so within one turn of the true moment.
-   */
-  readonly since: number = hub.clock;
-  /** Value handed over by {@link Hub.wakeSoon}. */
-  value: T | undefined = undefined;
-  /**
-   * Undoes the point's side effects (remove a waiter, clear a timer, abort an operation); run on
-   * every settle, with `failed` and the error when the point was failed or interrupted.
-   */
-  cleanup: Cleanup | undefined = undefined;
-  /**
-   * The waiter collection the point sits in (an Event's or a queue's), left on settle: the
-   * closure-free form of a cleanup that only removes a waiter.
-   */
-  waitList: WaitList<Point<T>> | null = null;
-  private done = false;
-  private readonly resolveFn: (value: T) => void;
-  private readonly rejectFn: (err: unknown) => void;
-
-  constructor(scope: Scope, what: string, resolve: (value: T) => void, reject: (err: unknown) => void) {
-    this.scope = scope;
-    this.what = what;
-    this.resolveFn = resolve;
-    this.rejectFn = reject;
-  }
-
-  /** True once woken, failed or interrupted. */
-  get settled(): boolean {
-    return this.done;
-  }
-
-  /** Resumes the parked caller with `value`. Later calls do nothing. */
-  wake(value: T): void {
-    if (this.settle(false, undefined)) this.resolveFn(value);
-  }
-
-  /** Resumes the parked caller by throwing `err` at the point. Later calls do nothing. */
-  fail(err: unknown): void {
-    if (this.settle(true, err)) this.rejectFn(err);
-  }
-
-  /** Run-queue entry: wakes with the value stored by {@link Hub.wakeSoon}. */
-  run(): void {
-    this.wake(this.value as T);
-  }
-
-  private settle(failed: boolean, reason: unknown): boolean {
-    if (this.done) return false;
-    this.done = true;
-    this.scope.removePoint(this);
-    if (!hub.inTurn) hub.stamp(); // woken by a timer or I/O: a new moment
-    const tracer = hub.tracer;
-    if (tracer !== null) tracer.resumed(this);
-    const list = this.waitList;
-    if (list !== null) {
-      this.waitList = null;
-      list.delete(this);
-    }
-    const cleanup = this.cleanup;
-    this.cleanup = undefined;
-    if (cleanup) cleanup(failed, reason);
-    return true;
-  }
-}
-
-/**
- * A unit of ownership: a green thread or a `withTimeout` scope inside one. Holds the cooperative
- * points parked in it, its child scopes, what it owns, and an interruption waiting to be thrown.
- */
-export class Scope {
-  /** The enclosing scope (`null` for green threads and the root). */
-  readonly parent: Scope | null;
-  /** Set once the scope has ended (returned, failed, or abandoned). */
-  ended = false;
-  /** Called when the scope is abandoned; its owner stops waiting for the body. */
-  onAbandon: ((reason: unknown) => void) | undefined = undefined;
-  private point: AnyPoint | null = null;
-  private morePoints: Set<AnyPoint> | null = null;
-  private children: Set<Scope> | null = null;
-  private owned: Set<Owned> | null = null;
-  private pending: unknown = NONE;
-  private poison: unknown = NONE;
-  /** Resolvers waiting for this scope to park again (see {@link Hub.afterParkOrEnd}). */
-  parkListeners: Array<() => void> | null = null;
-
-  /** True while the scope's thread is being killed; green threads override it. */
-  get dying(): boolean {
-    return false;
-  }
-
-  /** Aborted with the interruption of this scope or an enclosing one; made on first use. */
-  private controller: AbortController | null = null;
-  /** The interruption this scope's signal reports (also when the signal is made after it). */
-  private abortReason: unknown = NONE;
-
-  /**
-   * The scope's `AbortSignal`: aborted, with the interruption as its reason, when this scope or
-   * an enclosing one is killed or times out (see `currentSignal()`). Made on first use.
-   */
-  get signal(): AbortSignal {
-    if (this.controller === null) {
-      this.controller = new AbortController();
-      if (this.abortReason !== NONE) this.controller.abort(this.abortReason);
-    }
-    return this.controller.signal;
-  }
-
-  /**
-   * @internal The scope (or an enclosing one) is interrupted by `reason`: its signal aborts for
-   * good. The root and connection threads override it (their interruptions are transient).
-   */
-  abortSignal(reason: unknown): void {
-    if (this.abortReason !== NONE) return;
-    this.abortReason = reason;
-    if (this.controller !== null) this.controller.abort(reason);
-  }
-
-  /**
-   * @internal Aborts the signal handed out so far with `reason` and forgets it, so that the next
-   * `signal` is a fresh one: for scopes that go on serving after an interruption.
-   */
-  protected abortSignalOnce(reason: unknown): void {
-    const controller = this.controller;
-    this.controller = null;
-    controller?.abort(reason);
-  }
-
-  /**
-   * True when an interruption that reaches no pending point waits for the scope's next one; the
-   * root forgets it instead (a root interruption is transient).
-   */
-  get keepsInterruption(): boolean {
-    return true;
-  }
-
-  constructor(parent: Scope | null) {
-    this.parent = parent;
-    if (parent) (parent.children ??= new Set()).add(this);
-  }
-
-  /** Inspects compactly: the scope's state, none of its points, children or owned items. */
-  [inspect.custom](): string {
-    return `Scope { ${this.ended ? 'ended' : this.parked ? 'parked' : 'running'} }`;
-  }
-
-  /** The outermost scope: the green thread this scope runs in. */
-  get root(): Scope {
-    let scope: Scope = this;
-    while (scope.parent) scope = scope.parent;
-    return scope;
-  }
-
-  /** True while at least one cooperative point of this scope or a child scope is pending. */
-  get parked(): boolean {
-    if (this.point || (this.morePoints && this.morePoints.size > 0)) return true;
-    if (this.children) for (const child of this.children) if (child.parked) return true;
-    return false;
-  }
-
-  /** The first pending point, for diagnostics. */
-  get parkedAt(): Point | null {
-    if (this.point) return this.point;
-    if (this.morePoints) for (const p of this.morePoints) return p as Point;
-    if (this.children) for (const child of this.children) if (child.parkedAt) return child.parkedAt;
-    return null;
-  }
-
-  /** True once the scope was abandoned (and so poisoned). */
-  get poisoned(): boolean {
-    return this.poison !== NONE;
-  }
-
-  /**
-   * Registers something released when the scope ends. A scope already interrupted, whose exception
-   * has not been thrown yet (its thread was woken just before the kill) or that was abandoned,
-   * releases the item at once, as the interruption would have: right after the current synchronous
-   * step, so the caller finishes setting it up (a socket starts connecting) before it is destroyed.
-   */
-  adopt(item: Owned): void {
-    (this.owned ??= new Set()).add(item);
-    if (releasing > 0 || !item.interrupted) return; // an item re-adopting itself while it is released
-    const reason = this.interruptionWaiting();
-    if (reason !== NONE) queueMicrotask(() => this.releaseLate(item, reason));
-  }
-
-  /** The interruption this scope (or an enclosing one) has not thrown yet, or its poison. */
-  private interruptionWaiting(): unknown {
-    for (let scope: Scope | null = this; scope; scope = scope.parent) {
-      if (scope.poison !== NONE) return scope.poison;
-      if (scope.pending !== NONE) return scope.pending;
-    }
-    return NONE;
-  }
-
-  /** Releases `item`, adopted after the interruption `reason`, if it is still owned. */
-  private releaseLate(item: Owned, reason: unknown): void {
-    if (!this.owned?.delete(item)) return;
-    release(item, reason);
-  }
-
-  /** Forgets an owned item (it was released by other means). */
-  disown(item: Owned): void {
-    this.owned?.delete(item);
-  }
-
-  /** @internal */
-  addPoint(point: AnyPoint): void {
-    if (this.point === null) this.point = point;
-    else (this.morePoints ??= new Set()).add(point);
-  }
-
-  /** @internal */
-  removePoint(point: AnyPoint): void {
-    if (this.point === point) this.point = null;
-    else this.morePoints?.delete(point);
-  }
-
-  /**
-   * Ends the scope: detaches it from its parent and tells what it owns. Idempotent.
-   * `interrupted` is true when the scope was killed, timed out without handling, or abandoned.
-   */
-  end(interrupted: boolean, reason?: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.parent?.children?.delete(this);
-    this.pending = NONE;
-    const owned = this.owned;
-    this.owned = null;
-    if (owned) for (const item of owned) item.scopeEnded?.(interrupted, reason);
-    hub.flushParkListeners(this);
-  }
-
-  /**
-   * Gives up on the scope's body: poisons it (every later cooperative point in it rejects with
-   * `reason`), ends it as interrupted and tells its owner. Does nothing to an ended scope.
-   */
-  abandon(reason: unknown): void {
-    if (this.ended) return;
-    this.poison = reason;
-    hub.noteAbandoned();
-    this.interruptOwned(reason);
-    const onAbandon = this.onAbandon;
-    this.end(true, reason);
-    if (onAbandon) onAbandon(reason);
-  }
-
-  /** @internal Takes the interruption waiting for the next point, looking at enclosing scopes too. */
-  takeInterruption(): unknown {
-    for (let scope: Scope | null = this; scope; scope = scope.parent) {
-      if (scope.poison !== NONE) return scope.poison;
-      if (scope.pending !== NONE) {
-        const err = scope.pending;
-        scope.pending = NONE;
-        return err;
-      }
-    }
-    return NONE;
-  }
-
-  /** @internal Leaves `err` to be thrown at the scope's next cooperative point. */
-  setPending(err: unknown): void {
-    this.pending = err;
-  }
-
-  /**
-   * @internal Forgets `err` if it still waits for the scope's next cooperative point: whoever
-   * raised it (a cancelled `Timeout`) has acknowledged it, or it was dealt with otherwise (a
-   * connection thread destroying its request). Another interruption stays. True if it was taken.
-   */
-  withdrawPending(err: unknown): boolean {
-    if (this.pending !== err) return false;
-    this.pending = NONE;
-    return true;
-  }
-
-  /**
-   * @internal The interruption of this very scope that no cooperative point has thrown yet (its
-   * body was away from points when it came and has not reached one since), or `null`.
-   */
-  undeliveredInterruption(): { reason: unknown } | null {
-    return this.pending === NONE ? null : { reason: this.pending };
-  }
-
-  /** @internal Tells what this scope and its children own that they were interrupted. */
-  interruptOwned(reason: unknown): void {
-    if (this.owned) {
-      for (const item of [...this.owned]) {
-        if (!item.interrupted) continue;
-        this.owned.delete(item);
-        release(item, reason);
-      }
-    }
-    if (this.children) for (const child of this.children) child.interruptOwned(reason);
-  }
-
-  /** @internal Aborts the signals of this scope and of its children with `reason`. */
-  abortSignals(reason: unknown): void {
-    this.abortSignal(reason);
-    if (this.children) for (const child of this.children) child.abortSignals(reason);
-  }
-
-  /** @internal Collects the pending points of this scope and its children. */
-  collectPoints(into: AnyPoint[]): void {
-    if (this.point) into.push(this.point);
-    if (this.morePoints) for (const p of this.morePoints) into.push(p);
-    if (this.children) for (const child of this.children) child.collectPoints(into);
-  }
-}
-
-/** Receives errors that nobody else will see. */
-export type ErrorReporter = (err: unknown, source: string) => void;
-
-/** Prints the error with its stack to stderr. */
-export function printError(err: unknown, source: string): void {
-  const text = err instanceof Error ? err.stack ?? String(err) : String(err);
-  process.stderr.write(`eventlet: ${source} failed:\n${text}\n`);
-}
-
-/**
- * Diagnostics hooks (see debug.ts): told when a cooperative point parks and settles and when a
- * green thread's body starts and ends. Unset (`null`) unless a diagnostic needs it, so the hub's
- * hot paths pay one comparison.
- */
-export interface Tracer {
-  /** `point` was just registered on its scope (its arm has run). */
-  parked(point: AnyPoint): void;
-  /** `point` was woken, failed or interrupted: its thread resumes from there. */
-  resumed(point: AnyPoint): void;
-  /** The body of green thread `thread` is about to start. */
-  started(thread: Scope): void;
-  /** Green thread `thread` ended (returned, failed, was killed or abandoned). */
-  ended(thread: Scope): void;
 }
 
 /** Something the run queue can execute. */
@@ -452,7 +75,12 @@ export interface Runnable {
  */
 export class Hub {
   /** Where unobserved errors go. Replace it to log elsewhere; the default prints to stderr. */
-  errorReporter: ErrorReporter = printError;
+  get errorReporter(): ErrorReporter {
+    return reporting.reporter;
+  }
+  set errorReporter(reporter: ErrorReporter) {
+    reporting.reporter = reporter;
+  }
   /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
   abandonGrace = 0.01;
   private killGrace = 1;
@@ -473,23 +101,27 @@ export class Hub {
    * (`debug.hubExceptions(true)`); by default only failures nobody will see are reported.
    */
   reportEveryFailure = false;
-  /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them. */
-  tracer: Tracer | null = null;
-  /**
-   * @internal The hub's coarse clock, that parked points are stamped with: milliseconds since
-   * {@link CLOCK_ORIGIN} (`Date.now()`, the cheapest clock Node has), read at the start of every
-   * hub turn and whenever a point is woken outside one (by a timer, I/O or a thread ending), so
-   * parking costs no clock read of its own.
-   */
-  clock = 0;
+  /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them (see hub/tracer.ts). */
+  get tracer(): Tracer | null {
+    return tracing.tracer;
+  }
+  set tracer(tracer: Tracer | null) {
+    tracing.tracer = tracer;
+  }
+  /** @internal The hub's coarse clock in milliseconds since `CLOCK_ORIGIN` (see hub/clock.ts). */
+  get clock(): number {
+    return hubClock.now;
+  }
   /** @internal True while the run queue's batch runs. */
-  inTurn = false;
+  get inTurn(): boolean {
+    return hubClock.inTurn;
+  }
   /** @internal Called at the start of every hub turn (greenthread.ts keeps its list of live threads). */
   onTurn: () => void = () => {};
 
   /** @internal Reads the clock anew: something woke up outside a hub turn (a timer, I/O). */
   stamp(): void {
-    this.clock = Date.now() - CLOCK_ORIGIN;
+    hubClock.stamp();
   }
   /** The package's single context store: the current scope. */
   readonly storage = new AsyncLocalStorage<Scope>();
@@ -505,8 +137,6 @@ export class Hub {
   private turnRequested = false;
   /** Start-up work waiting for the hub's first turn (`null` once that turn was requested). */
   private startupTasks: Array<() => void> | null = [];
-  /** Set once any scope has been abandoned (it stays poisoned for good). */
-  private anyAbandoned = false;
   private readonly runBatch = (): void => this.runReady();
 
   /** The scope operations started now belong to. */
@@ -596,13 +226,13 @@ export class Hub {
     const scope = this.currentScope();
     const err = scope.takeInterruption();
     if (err !== NONE) return Promise.reject(err);
-    if (!this.inTurn) this.stamp(); // resumed by something other than a point: a new moment
+    if (!hubClock.inTurn) hubClock.stamp(); // resumed by something other than a point: a new moment
     const promise = new Promise<T>(parkExecutor);
     const point = new Point<T>(scope, what, parkResolve as (value: T) => void, parkReject!);
     parkResolve = null;
     parkReject = null;
     scope.addPoint(point);
-    if (this.tracer !== null) this.tracer.parked(point);
+    if (tracing.tracer !== null) tracing.tracer.parked(point);
     let cleanup: Cleanup | void;
     try {
       cleanup = arm(point, context as C);
@@ -615,7 +245,7 @@ export class Hub {
       else point.cleanup = cleanup;
     }
     const root = scope.root;
-    if (root.parkListeners) this.flushParkListeners(root);
+    if (root.parkListeners) root.flushParkListeners();
     return promise;
   }
 
@@ -627,14 +257,9 @@ export class Hub {
    * @example if (hub.inAbandonedScope()) return hub.park('socket recv', armRead, sock);
    */
   inAbandonedScope(): boolean {
-    if (!this.anyAbandoned) return false;
+    if (!abandonment.any) return false;
     for (let scope: Scope | null = this.currentScope(); scope !== null; scope = scope.parent) if (scope.poisoned) return true;
     return false;
-  }
-
-  /** @internal A scope was abandoned: {@link Hub.inAbandonedScope} must look from now on. */
-  noteAbandoned(): void {
-    this.anyAbandoned = true;
   }
 
   /**
@@ -766,14 +391,6 @@ export class Hub {
     return new Promise((resolve) => (scope.parkListeners ??= []).push(resolve));
   }
 
-  /** @internal */
-  flushParkListeners(scope: Scope): void {
-    const listeners = scope.parkListeners;
-    if (!listeners) return;
-    scope.parkListeners = null;
-    for (const resolve of listeners) resolve();
-  }
-
   /**
    * Calls `fn` after `seconds` (chained for delays beyond `setTimeout`'s limit).
    * Returns a function that cancels it.
@@ -793,28 +410,24 @@ export class Hub {
 
   /** Passes an error nobody else will see to {@link Hub.errorReporter}. */
   reportError(err: unknown, source: string): void {
-    try {
-      this.errorReporter(err, source);
-    } catch (reporterError) {
-      printError(reporterError, 'the hub error reporter');
-    }
+    reporting.report(err, source);
   }
 
   private runReady(): void {
     this.turnRequested = false;
-    this.stamp();
+    hubClock.stamp();
     const batch = this.ready;
     this.ready = [];
     this.onTurn();
-    this.inTurn = true;
+    hubClock.inTurn = true;
     for (let i = 0; i < batch.length; i++) {
       try {
         batch[i]!.run();
       } catch (err) {
-        this.reportError(err, 'a hub callback');
+        reporting.report(err, 'a hub callback');
       }
     }
-    this.inTurn = false;
+    hubClock.inTurn = false;
   }
 }
 

@@ -743,6 +743,59 @@ describe('greenpool', () => {
       await valueWithin(pool.waitall());
     });
 
+    it('awaits the promises a plain iterable yields before passing them, as for await would, and fails at the position of a rejected one', async () => {
+      const pool = new GreenPool(3);
+      expect(await valueWithin(collect(pool.imap((x: number) => x * 2, [Promise.resolve(1), 2, Promise.resolve(3)])))).to.deep.equal([2, 4, 6]);
+      expect(await valueWithin(collect(pool.imap((a: number, b: number) => a + b, [1, Promise.resolve(2)], [Promise.resolve(10), 20])))).to.deep.equal([11, 22]);
+      expect(await valueWithin(collect(pool.starmap((a: number, b: number) => a * b, [Promise.resolve([2, 3]), [4, 5]] as unknown as number[][])))).to.deep.equal([6, 20]);
+      function* withRejected(): Generator<number | Promise<number>> {
+        yield 1;
+        yield Promise.reject(new RangeError('bad item')); // made when read: never unhandled
+        yield 3;
+      }
+      const items = pool.imap((x: number) => x, withRejected());
+      expect(await valueWithin(items.next())).to.deep.equal({ done: false, value: 1 });
+      const err = await rejectionOf(valueWithin(items.next()));
+      expect(err).to.be.instanceOf(RangeError).with.property('message', 'bad item');
+      expect(await valueWithin(items.next())).to.deep.equal({ done: true, value: undefined });
+    });
+
+    it('stops zipped plain iterables like Python zip: the first exhausted one ends it, later ones are not read further', async () => {
+      const pool = new GreenPool(3);
+      let pulled = 0;
+      function* counting(): Generator<number> {
+        for (let i = 0; ; i++) {
+          pulled++;
+          yield i;
+        }
+      }
+      expect(await valueWithin(collect(pool.imap((s: string, n: number) => s + n, 'ab', counting())))).to.deep.equal(['a0', 'b1']);
+      expect(pulled, 'items pulled from the infinite iterable').to.equal(2);
+    });
+
+    it('closes a plain input iterator when the consumer breaks out: its finally runs and it is read no further', async () => {
+      const pool = new GreenPool(2);
+      let closed = false;
+      let pulled = 0;
+      function* source(): Generator<number> {
+        try {
+          for (let i = 0; i < 1000; i++) {
+            pulled++;
+            yield i;
+          }
+        } finally {
+          closed = true;
+        }
+      }
+      for await (const x of pool.imap((v: number) => v, source())) {
+        expect(x).to.equal(0);
+        break;
+      }
+      expect(closed, 'the generator finished').to.equal(true);
+      expect(pulled, 'read ahead is bounded by the pool').to.be.below(10);
+      await valueWithin(pool.waitall());
+    });
+
     it('maps over async iterables, alone or zipped with sync ones', async () => {
       const pool = new GreenPool(3);
       async function* source(n: number): AsyncGenerator<number> {
