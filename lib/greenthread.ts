@@ -37,6 +37,18 @@ const enum Outcome {
   Failed,
 }
 
+/**
+ * The bits of a thread's `status`, one number instead of five fields (a parked thread stays
+ * small): its {@link Outcome} in the low two bits, then what has happened to it.
+ */
+const enum Status {
+  OutcomeBits = 3,
+  Started = 4,
+  Killed = 8,
+  KeepsResult = 16,
+  Collected = 32,
+}
+
 /** A parked `wait()`. Only its methods are named, so a `GreenThread<number>` is a `GreenThread<unknown>`. */
 type Waiter<T> = Pick<Point<T>, 'wake' | 'fail'>;
 
@@ -94,22 +106,18 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   readonly id = nextId++;
   /** An optional name for diagnostics. */
   name: string | undefined;
-  /** True once the body has been started. */
-  started = false;
+  /** The outcome and flags, see {@link Status}. */
+  private status: number;
   private fn: ((...args: unknown[]) => T | PromiseLike<T>) | null;
   private args: unknown[] | null;
-  private outcome = Outcome.Pending;
   private result: unknown = undefined;
   private killError: unknown = undefined;
   /** @internal The exception the thread was killed with. */
   protected get killException(): unknown {
     return this.killError;
   }
-  private killed = false;
-  private readonly keepsResult: boolean;
   private waiters: Set<Waiter<T>> | null = null;
   private links: Link[] | null = null;
-  private collected = false;
   private endHooks: EndHook[] | null = null;
   private cancelStart: (() => void) | null = null;
   /** @internal This thread's index in the long-lived list of live threads, -1 when not in it. */
@@ -120,9 +128,31 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     super(null);
     this.fn = fn as (...args: unknown[]) => T | PromiseLike<T>;
     this.args = args;
-    this.keepsResult = keepsResult;
+    this.status = keepsResult ? Status.KeepsResult : 0;
     this.name = options?.name;
     this.enterLive();
+  }
+
+  /** True once the body has been started. */
+  get started(): boolean {
+    return (this.status & Status.Started) !== 0;
+  }
+
+  /** @internal Counts the thread as started (the main thread is from the outset). */
+  protected markStarted(): void {
+    this.status |= Status.Started;
+  }
+
+  private get outcome(): Outcome {
+    return this.status & Status.OutcomeBits;
+  }
+
+  private get killed(): boolean {
+    return (this.status & Status.Killed) !== 0;
+  }
+
+  private get keepsResult(): boolean {
+    return (this.status & Status.KeepsResult) !== 0;
   }
 
   /** True once the thread has finished, been killed, cancelled or abandoned. */
@@ -151,7 +181,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   /** @internal Starts the body (run queue entry). */
   run(): void {
     if (this.outcome !== Outcome.Pending) return;
-    this.started = true;
+    this.status |= Status.Started;
     this.cancelStart = null;
     const fn = this.fn!;
     const args = this.args!;
@@ -193,7 +223,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
    */
   kill(exc: unknown = new GreenletExit()): Promise<void> {
     if (this.dead) return Promise.resolve();
-    this.killed = true;
+    this.status |= Status.Killed;
     this.killError = exc;
     this.abortSignal(exc);
     if (!this.started) {
@@ -289,7 +319,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   /** @internal A consumer (GreenPile, imap) will collect the outcome: a failure is not reported. */
   willBeCollected(): this {
-    this.collected = true;
+    this.status |= Status.Collected;
     return this;
   }
 
@@ -323,10 +353,11 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   private finish(outcome: Outcome, value: unknown, interrupted: boolean): void {
     if (this.outcome !== Outcome.Pending) return;
-    this.outcome = outcome;
+    this.status |= outcome;
     this.result = this.keepsResult || outcome === Outcome.Failed ? value : undefined;
     const failed = outcome === Outcome.Failed;
-    const observed = this.keepsResult && (this.collected || this.waiters?.size || this.links?.length) && !hub.reportEveryFailure;
+    const collected = (this.status & Status.Collected) !== 0;
+    const observed = this.keepsResult && (collected || this.waiters?.size || this.links?.length) && !hub.reportEveryFailure;
     this.leaveLive();
     if (hub.tracer !== null) hub.tracer.ended(this);
     this.end(interrupted, value);
@@ -387,7 +418,7 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 export class MainThread extends GreenThread<never> {
   constructor() {
     super(() => undefined as never, [], false, { name: 'main' });
-    this.started = true;
+    this.markStarted();
   }
 
   /** The main thread is not listed among the live threads. */
