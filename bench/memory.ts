@@ -65,7 +65,7 @@ export const workload: Workload = {
   ],
   note:
     'memory: heap snapshots of 20k parked threads (Node 24) against 20k async functions parked in als.run: both hold the async function (generator 88 B, registers), its context frame (32 B + its table), the awaited promise and its resolvers. ' +
-    'What a green thread adds: the GreenThread object 168 B (248 before this round), its Point 96 B, the promise and reaction that follow the end of its body 96 B, the reject function the point keeps 56 B, about 480 B in all; Node 20 adds 72 B per promise for the async-hook ids (4 promises vs 3). ' +
+    'What a green thread adds: the GreenThread object 168 B (248 before this round), its Point 96 B, the promise and reaction that follow the end of its body 96 B, the reject function the point keeps 56 B, about 450 B in all; Node 20 adds 72 B per promise for the async-hook ids (4 promises vs 3). ' +
     'Cut this round: 48 B of rarely used scope state (made on first use), 32 B of flags folded into one status number and, on Node 24, the per-thread context frame and the two closures that followed the body (~150 B).',
 };
 
