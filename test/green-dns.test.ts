@@ -15,7 +15,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import * as greenNamespace from '../lib/green/dns.js';
 import green, { patches } from '../lib/green/dns.js';
-import { dnsFiles } from '../lib/green/dns-files.js';
+import { dnsFiles } from '../lib/green/dns/files.js';
 import { getHub, GreenletExit, spawn, Timeout, withTimeout } from '../lib/index.js';
 import { bad, pause, rejectionOf } from './support.js';
 

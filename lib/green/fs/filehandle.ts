@@ -14,11 +14,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { FileHandle } from 'node:fs/promises';
-import { hub } from '../hub.js';
-import { greenPromise } from './fs-functions.js';
-import { ignore, nativePromises } from './fs-natives.js';
-import { ownStream } from './fs-resources.js';
-import { greenFunction, type Patch } from './greening.js';
+import { hub } from '../../hub.js';
+import { greenPromise } from './functions.js';
+import { ignore, nativePromises } from './natives.js';
+import { ownStream } from './resources.js';
+import { greenFunction, type Patch } from '../greening.js';
 
 /** The promise methods made cooperative, with the index of the options that take a signal. */
 const METHODS: Record<string, number | undefined> = {

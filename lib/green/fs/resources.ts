@@ -8,9 +8,9 @@ import type { EventEmitter } from 'node:events';
 import type { Dir, FSWatcher } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { type Scope } from '../hub.js';
-import { Claim } from './claims.js';
-import { ignore, nativeDir, nativeFs } from './fs-natives.js';
+import { type Scope } from '../../hub.js';
+import { Claim } from '../claims.js';
+import { ignore, nativeDir, nativeFs } from './natives.js';
 
 /**
  * Owns a FileHandle: closed at once when `scope` is interrupted, forgotten when it closes.

@@ -11,14 +11,14 @@
 import fs from 'node:fs';
 import type { Dir, PathLike } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hub, type Scope } from '../hub.js';
-import { plainRead, readWithoutPool } from './fs-blocking.js';
-import { learnFileHandle } from './fs-filehandle.js';
-import { greenIterator, greenPromise } from './fs-functions.js';
-import { ignore, nativeFs, nativePromises as native } from './fs-natives.js';
-import { closeUnwantedDir, closeUnwantedHandle, ownAbortController, ownDir, ownHandle } from './fs-resources.js';
-import { withSignal } from './fs-points.js';
-import { greenFunction, patchesFor, type Patch } from './greening.js';
+import { hub, type Scope } from '../../hub.js';
+import { plainRead, readWithoutPool } from './blocking.js';
+import { learnFileHandle } from './filehandle.js';
+import { greenIterator, greenPromise } from './functions.js';
+import { ignore, nativeFs, nativePromises as native } from './natives.js';
+import { closeUnwantedDir, closeUnwantedHandle, ownAbortController, ownDir, ownHandle } from './resources.js';
+import { withSignal } from './points.js';
+import { greenFunction, patchesFor, type Patch } from '../greening.js';
 
 export * from 'node:fs/promises';
 
@@ -64,7 +64,7 @@ const readFileInPool = green('readFile', 1);
 
 /**
  * Green `fs/promises.readFile`, aborted on interruption; a FIFO or terminal is read without the
- * thread pool (see fs-blocking.ts), so an interrupted read of one never keeps a pool thread.
+ * thread pool (see blocking.ts), so an interrupted read of one never keeps a pool thread.
  * @example const text = await readFile('a.txt', 'utf8');
  */
 export const readFile: Promises['readFile'] = greenFunction(native.readFile, function (this: unknown, ...args: unknown[]) {

@@ -4,7 +4,7 @@
  * an export that may have been patched since.
  */
 import fs from 'node:fs';
-import { originalValue } from './greening.js';
+import { originalValue } from '../greening.js';
 
 /** Copies the enumerable exports of a module as they were before any patch. */
 function capture<T extends object>(module: T): T {

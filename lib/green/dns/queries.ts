@@ -6,7 +6,7 @@
  *
  * - The module functions use Node's default resolver, which every part of the process shares,
  *   so inside a green scope they run on a private channel asking the same servers (see
- *   dns-leases.ts), which can be cancelled alone. Outside green scopes they are Node's own.
+ *   leases.ts), which can be cancelled alone. Outside green scopes they are Node's own.
  * - A `Resolver` the user made keeps its own servers, timeout, tries and local address, so its
  *   queries run on it. Interrupting one cancels the resolver only while that query is its only
  *   one in flight; otherwise the interrupted caller still gets the interruption at once and the
@@ -14,10 +14,10 @@
  *   queries, calls outside green scopes go through a thin wrapper that changes nothing else.
  */
 import dns from 'node:dns';
-import { hub } from '../hub.js';
-import { started, toCallback } from './dns-cooperative.js';
-import { poolFor, sharedLease, type Channel, type Lease } from './dns-leases.js';
-import { greenFunction } from './greening.js';
+import { hub } from '../../hub.js';
+import { started, toCallback } from './cooperative.js';
+import { poolFor, sharedLease, type Channel, type Lease } from './leases.js';
+import { greenFunction } from '../greening.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Method = (this: any, ...args: any[]) => any;

@@ -4,16 +4,16 @@
  * operations are Node's (it gets Node's `fs` as its `fs` option unless the caller gave one), so
  * that an interruption reaches the stream once, through its owner, and never as a surprise
  * `error` event; a read stream of a FIFO or terminal reads it through a pipe or TTY handle (see
- * fs-blocking.ts). An fd handed to a stream that will close it stops being owned as an fd.
+ * blocking.ts). An fd handed to a stream that will close it stops being owned as an fd.
  */
 import fs from 'node:fs';
-import { hub } from '../hub.js';
-import { cancelReadsOnDestroy, streamFs } from './fs-blocking.js';
-import { forgetFd } from './fs-fds.js';
-import { markStreamed } from './fs-filehandle.js';
-import { nativeFs } from './fs-natives.js';
-import { ownStream } from './fs-resources.js';
-import { greenFunction } from './greening.js';
+import { hub } from '../../hub.js';
+import { cancelReadsOnDestroy, streamFs } from './blocking.js';
+import { forgetFd } from './fds.js';
+import { markStreamed } from './filehandle.js';
+import { nativeFs } from './natives.js';
+import { ownStream } from './resources.js';
+import { greenFunction } from '../greening.js';
 
 interface StreamOptions {
   fd?: unknown;
@@ -71,7 +71,7 @@ function greenCreate<S extends fs.ReadStream | fs.WriteStream>(native: Create<S>
 
 /**
  * Green `fs.createReadStream`: owned by the green thread that creates it; a FIFO or terminal is
- * read through a pipe or TTY handle, never on a thread-pool thread (see fs-blocking.ts).
+ * read through a pipe or TTY handle, never on a thread-pool thread (see blocking.ts).
  * @example createReadStream('big.log').pipe(process.stdout);
  */
 export const createReadStream = greenCreate(nativeFs.createReadStream as Create<fs.ReadStream>, true) as typeof fs.createReadStream;

@@ -4,10 +4,10 @@
  * call is a cooperative point of the scope (see `hub.guard`), results that are resources are
  * adopted by the scope, and the fd an operation works on is marked in use until it completes.
  */
-import { hub, type Scope } from '../hub.js';
-import { fdInUse } from './fs-fds.js';
-import { withSignal, type Callback, type CallbackArgs } from './fs-points.js';
-import { greenFunction } from './greening.js';
+import { hub, type Scope } from '../../hub.js';
+import { fdInUse } from './fds.js';
+import { withSignal, type Callback, type CallbackArgs } from './points.js';
+import { greenFunction } from '../greening.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (...args: any[]) => any;

@@ -8,9 +8,9 @@
  * - an fd is closed only if it still refers to the file that was opened (same device and inode),
  *   in case it was closed behind the green module's back and the number reused.
  */
-import { type Scope } from '../hub.js';
-import { Claim } from './claims.js';
-import { ignore, nativeFs } from './fs-natives.js';
+import { type Scope } from '../../hub.js';
+import { Claim } from '../claims.js';
+import { ignore, nativeFs } from './natives.js';
 
 /** A green scope's claim on an fd. */
 class FdClaim {

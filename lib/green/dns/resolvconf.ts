@@ -4,7 +4,7 @@
  * `attempts` (also from `RES_OPTIONS`). Name servers come from Node's own resolver instead.
  */
 import { hostname } from 'node:os';
-import { CachedFile, dnsFiles } from './dns-files.js';
+import { CachedFile, dnsFiles } from './files.js';
 
 /**
  * What a look-up needs from resolv.conf, with the C library's defaults.

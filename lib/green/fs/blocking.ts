@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
 import type { Readable } from 'node:stream';
-import { ignore, nativeFs } from './fs-natives.js';
-import { whenAborted } from '../signals.js';
+import { ignore, nativeFs } from './natives.js';
+import { whenAborted } from '../../signals.js';
 
 const { O_RDONLY, O_NONBLOCK } = fs.constants;
 

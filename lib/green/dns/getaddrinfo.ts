@@ -6,13 +6,13 @@
  * cancels exactly that look-up.
  */
 import dns from 'node:dns';
-import { gaiError, gaiFromQueryError, type GaiError } from './dns-errors.js';
-import { hostsAddresses, hostsName } from './dns-hosts.js';
-import { poolFor, type Lease } from './dns-leases.js';
-import { localAddresses } from './dns-local.js';
-import { orderAddresses, type ResultOrder } from './dns-order.js';
-import { candidateNames, resolverConfig } from './dns-resolvconf.js';
-import { serviceName } from './dns-services.js';
+import { gaiError, gaiFromQueryError, type GaiError } from './errors.js';
+import { hostsAddresses, hostsName } from './hosts.js';
+import { poolFor, type Lease } from './leases.js';
+import { localAddresses } from './local.js';
+import { orderAddresses, type ResultOrder } from './order.js';
+import { candidateNames, resolverConfig } from './resolvconf.js';
+import { serviceName } from './services.js';
 
 /** Node's own pieces, captured before anything is patched. */
 const NativeResolver = dns.Resolver;

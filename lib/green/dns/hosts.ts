@@ -3,7 +3,7 @@
  * its canonical name and aliases, `#` starting a comment, names matched without regard to case.
  */
 import { isIP } from 'node:net';
-import { CachedFile, dnsFiles } from './dns-files.js';
+import { CachedFile, dnsFiles } from './files.js';
 
 /** One address of a host name. @example { address: '127.0.0.1', family: 4 } */
 export interface HostAddress {

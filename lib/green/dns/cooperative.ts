@@ -2,7 +2,7 @@
  * How a DNS operation becomes a cooperative point of the current green scope, and how a
  * promise's outcome reaches a Node-style callback.
  */
-import { hub } from '../hub.js';
+import { hub } from '../../hub.js';
 
 /** Node's own `setImmediate`, captured before anything can patch it. */
 const { setImmediate } = globalThis;

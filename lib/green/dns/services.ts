@@ -2,7 +2,7 @@
  * The services database (`/etc/services`): the service name `lookupService` reports for a TCP
  * port, as `getnameinfo` does (the port number itself when the database has no name for it).
  */
-import { CachedFile, dnsFiles } from './dns-files.js';
+import { CachedFile, dnsFiles } from './files.js';
 
 /**
  * Parses the services database into TCP port → first service name.

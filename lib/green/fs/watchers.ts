@@ -3,10 +3,10 @@
  * (closed, or its listener unwatched, if the thread is interrupted; forgotten once it closes).
  */
 import fs from 'node:fs';
-import { hub } from '../hub.js';
-import { nativeFs } from './fs-natives.js';
-import { ownStatListener, ownWatcher } from './fs-resources.js';
-import { greenFunction } from './greening.js';
+import { hub } from '../../hub.js';
+import { nativeFs } from './natives.js';
+import { ownStatListener, ownWatcher } from './resources.js';
+import { greenFunction } from '../greening.js';
 
 type Variadic<R> = (this: unknown, ...args: unknown[]) => R;
 

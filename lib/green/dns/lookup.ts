@@ -1,6 +1,6 @@
 /**
  * Node's `lookup` and `lookupService` API (callback and promise forms: arguments, validation,
- * options, results) over the green `getaddrinfo` and `getnameinfo` (dns-getaddrinfo.ts). Node's
+ * options, results) over the green `getaddrinfo` and `getnameinfo` (getaddrinfo.ts). Node's
  * own functions handle every call that cannot reach the C library (no name, an IP address, bad
  * arguments), so those behave exactly as Node's, and every call made while a
  * `PerformanceObserver` watches `dns` entries, so that Node records them (cooperative points
@@ -8,12 +8,12 @@
  */
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import { hub } from '../hub.js';
-import { cooperative, toCallback } from './dns-cooperative.js';
-import { getaddrinfo, getnameinfo, isNumericShorthand, type AddressRequest } from './dns-getaddrinfo.js';
-import type { ResultOrder } from './dns-order.js';
-import { dnsObserved } from './dns-observers.js';
-import { greenFunction } from './greening.js';
+import { hub } from '../../hub.js';
+import { cooperative, toCallback } from './cooperative.js';
+import { getaddrinfo, getnameinfo, isNumericShorthand, type AddressRequest } from './getaddrinfo.js';
+import type { ResultOrder } from './order.js';
+import { dnsObserved } from './observers.js';
+import { greenFunction } from '../greening.js';
 
 /** Node's own functions, captured before anything is patched. */
 const native = { lookup: dns.lookup, lookupService: dns.lookupService, getDefaultResultOrder: dns.getDefaultResultOrder };

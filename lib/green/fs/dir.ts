@@ -4,10 +4,10 @@
  * any scope) ends its owner's claim on it.
  */
 import fs from 'node:fs';
-import { greenDual } from './fs-functions.js';
-import { nativeDir } from './fs-natives.js';
-import { forgetDir } from './fs-resources.js';
-import { greenFunction, type Patch } from './greening.js';
+import { greenDual } from './functions.js';
+import { nativeDir } from './natives.js';
+import { forgetDir } from './resources.js';
+import { greenFunction, type Patch } from '../greening.js';
 
 /**
  * Green `Dir.prototype.read`: a cooperative point inside green scopes.

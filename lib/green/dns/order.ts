@@ -7,8 +7,8 @@
  * `127.0.0.1` gives `::1` first, and a host with only private IPv6 prefers IPv4.
  */
 import { isIP } from 'node:net';
-import { normalizeAddress } from './dns-hosts.js';
-import { localAddresses, type LocalAddresses } from './dns-local.js';
+import { normalizeAddress } from './hosts.js';
+import { localAddresses, type LocalAddresses } from './local.js';
 
 /** Node's result orders (`dns.setDefaultResultOrder`, `lookup`'s `order`). @example const order: ResultOrder = 'ipv4first'; */
 export type ResultOrder = 'ipv4first' | 'ipv6first' | 'verbatim';

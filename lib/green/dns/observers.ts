@@ -5,7 +5,7 @@
  * are handed to Node's own functions and the entries are Node's.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { greenFunction, type Patch } from './greening.js';
+import { greenFunction, type Patch } from '../greening.js';
 
 type ObserveOptions = { entryTypes?: unknown; type?: unknown };
 
