@@ -12,8 +12,8 @@ import net from 'node:net';
 import timers from 'node:timers';
 import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
-import { entrySpecifier } from '../loader/hooks.js';
-import { installPatchHooks } from '../loader/register-hooks.js';
+import { entrySpecifier } from './import-patched/hooks.js';
+import { installPatchHooks } from './import-patched/register-hooks.js';
 import { patches as childProcessPatches } from './green/child_process.js';
 import { patches as dnsPatches } from './green/dns.js';
 import { patches as fsPatches } from './green/fs.js';
@@ -21,7 +21,7 @@ import { applyPatches, GREEN_MODULE_NAMES, originalValue, patchedModules, revert
 import { patches as netPatches } from './green/net.js';
 import { patches as timersPatches } from './green/timers.js';
 import { patches as tlsPatches } from './green/tls.js';
-import { worldTag } from './patched-require.js';
+import { worldTag } from './import-patched/commonjs-loader.js';
 import { describe } from './validate.js';
 
 /** What each green module replaces in place. */

@@ -10,7 +10,7 @@
  */
 import module from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
-import { preloadCommonJS } from '../lib/patched-require.js';
+import { preloadCommonJS } from './commonjs-loader.js';
 import { createHooks } from './hooks.js';
 
 /** A tagged CommonJS module the hooks thread asks this thread to load. */

@@ -11,16 +11,16 @@ import fs from 'node:fs';
 import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
-import { TAG } from '../loader/hooks.js';
-import greenChildProcess from './green/child_process.js';
-import greenDns from './green/dns.js';
-import greenFs from './green/fs.js';
-import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from './green/greening.js';
-import greenNet from './green/net.js';
-import greenTimers from './green/timers.js';
-import greenTls from './green/tls.js';
-import greenWorkerThreads from './green/worker_threads.js';
-import { moduleView } from './patched-module.js';
+import { TAG } from './hooks.js';
+import greenChildProcess from '../green/child_process.js';
+import greenDns from '../green/dns.js';
+import greenFs from '../green/fs.js';
+import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from '../green/greening.js';
+import greenNet from '../green/net.js';
+import greenTimers from '../green/timers.js';
+import greenTls from '../green/tls.js';
+import greenWorkerThreads from '../green/worker_threads.js';
+import { moduleView } from './module-view.js';
 
 /** The green modules' default exports (what `require` of them gives), by file name (see `GREEN_SPECIFIERS`). */
 const GREEN_EXPORTS: Record<string, object> = {

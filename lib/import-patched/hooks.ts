@@ -22,7 +22,7 @@
 import { isBuiltin } from 'node:module';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { GREEN_SPECIFIERS } from '../lib/green/greening.js';
+import { GREEN_SPECIFIERS } from '../green/greening.js';
 
 /** The query parameter that tags a module of a patched graph with its world. @example new URL(url).searchParams.get(TAG) */
 export const TAG = 'eventlet-patched';
@@ -35,10 +35,10 @@ const MODULE_VIEW_SCHEME = 'eventlet-module:';
 /** The tag in the path of an ES module loaded by `require()` (see {@link tagOf}). */
 const PATH_TAG = new RegExp(`%3F${TAG}=([^/?#]*)$`);
 /** eventlet's own compiled files: never tagged. */
-const OWN_ROOT = new URL('../', import.meta.url).href;
-const greenFileURL = (name: string): string => new URL(`../lib/green/${name}.js`, import.meta.url).href;
-const PATCHED_REQUIRE_URL = new URL('../lib/patched-require.js', import.meta.url).href;
-const PATCHED_MODULE_URL = new URL('../lib/patched-module.js', import.meta.url).href;
+const OWN_ROOT = new URL('../../', import.meta.url).href;
+const greenFileURL = (name: string): string => new URL(`../green/${name}.js`, import.meta.url).href;
+const PATCHED_REQUIRE_URL = new URL('./commonjs-loader.js', import.meta.url).href;
+const PATCHED_MODULE_URL = new URL('./module-view.js', import.meta.url).href;
 const nodeRequire = createRequire(import.meta.url);
 
 /** What `importPatched` asks for, carried in an entry specifier. */

@@ -7,8 +7,8 @@
 import Module, { createRequire as nodeCreateRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TAG, tagOf } from '../loader/hooks.js';
-import { requireFor, worldOf } from './patched-require.js';
+import { TAG, tagOf } from './hooks.js';
+import { requireFor, worldOf } from './commonjs-loader.js';
 
 /** The tag an ES module loaded by `require()` carries at the end of its file name. */
 const PATH_TAG = new RegExp(`\\?${TAG}=[^/?#]*$`);
