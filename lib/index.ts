@@ -5,7 +5,8 @@
  * import { spawn, withTimeout, GreenPool } from 'eventlet';
  */
 import { getCurrent, spawnAfter, spawnN } from './greenthread.js';
-import { importPatched, isMonkeyPatched, monkeyPatch } from './patcher.js';
+import { importPatched } from './import-patched.js';
+import { isMonkeyPatched, monkeyPatch } from './patcher.js';
 import { wrapSsl } from './convenience.js';
 import { isTimeout, withTimeout } from './timeout.js';
 
@@ -50,7 +51,8 @@ export const with_timeout = withTimeout;
  * @example if (is_timeout(err)) retry();
  */
 export const is_timeout = isTimeout;
-export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type MonkeyPatchOptions, type ImportPatchedOptions } from './patcher.js';
+export { monkeyPatch, unpatch, isMonkeyPatched, original, type MonkeyPatchOptions } from './patcher.js';
+export { importPatched, type ImportPatchedOptions } from './import-patched.js';
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import greenNet from '../lib/green/net.js';
 import { importPatched, import_patched } from '../lib/index.js';
-import { moduleView } from '../lib/import-patched/module-view.js';
+import { moduleView } from '../lib/import-patched/commonjs-loader.js';
 import { bad, errorFrom } from './support.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * The `importPatched` hooks as `module.register` loads them on Node's hooks thread (Node 20, where
- * `module.registerHooks` does not exist): `loader/hooks.ts`, with tagged CommonJS modules loaded by
- * the main thread (see `loader/register-hooks.ts`), where the application's modules live.
+ * `module.registerHooks` does not exist): `hooks.ts`, with tagged CommonJS modules loaded by
+ * the main thread (see `register-hooks.ts`), where the application's modules live.
  * @example module.register(new URL('./async-hooks.js', import.meta.url), { data: { port }, transferList: [port] });
  */
 import type { MessagePort } from 'node:worker_threads';
@@ -41,7 +41,7 @@ export function initialize(data: { port: MessagePort }): void {
 
 const hooks = createHooks(preloadOnMainThread);
 
-/** The resolve hook (see `loader/hooks.ts`). @example // called by Node */
+/** The resolve hook (see `hooks.ts`). @example // called by Node */
 export const resolve = hooks.resolve;
-/** The load hook (see `loader/hooks.ts`). @example // called by Node */
+/** The load hook (see `hooks.ts`). @example // called by Node */
 export const load = hooks.load;

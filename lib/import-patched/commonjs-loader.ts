@@ -2,25 +2,26 @@
  * The CommonJS half of `importPatched`: loads separate instances of CommonJS modules, each graph
  * of them in a private cache of its own, with a `require` that gives the green modules for the
  * builtins the graph patches. Node's `require.cache` is never read or written, so plain `require`
- * calls elsewhere keep Node's instances (and Node's modules).
- *
- * A *world* is one set of green module names; every `importPatched` call with the same set shares
- * the world's instances, as eventlet caches what `import_patched` returned.
+ * calls elsewhere keep Node's instances (and Node's modules). Each graph belongs to a world (see
+ * `worlds.ts`). The world's `createRequire`, and so its view of the `module` builtin
+ * (`moduleView`), are this loader's too.
  */
 import fs from 'node:fs';
 import Module, { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { TAG } from './hooks.js';
 import greenChildProcess from '../green/child_process.js';
 import greenDns from '../green/dns.js';
 import greenFs from '../green/fs.js';
-import { GREEN_MODULE_NAMES, GREEN_SPECIFIERS, type GreenModuleName } from '../green/greening.js';
+import { GREEN_SPECIFIERS } from '../green/greening.js';
 import greenNet from '../green/net.js';
 import greenTimers from '../green/timers.js';
 import greenTls from '../green/tls.js';
 import greenWorkerThreads from '../green/worker_threads.js';
-import { moduleView } from './module-view.js';
+import { moduleWith } from './module-view.js';
+import { TAG, tagOf } from './tags.js';
+import { worldOf, type PatchedWorld } from './worlds.js';
 
 /** The green modules' default exports (what `require` of them gives), by file name (see `GREEN_SPECIFIERS`). */
 const GREEN_EXPORTS: Record<string, object> = {
@@ -43,45 +44,6 @@ type CompilableModule = Module & { _compile(content: string, filename: string, f
 
 const internals = Module as unknown as ModuleInternals;
 const nodeRequire = createRequire(import.meta.url);
-
-/** One set of green modules and the CommonJS instances loaded under it. @example worldOf('net').cache.get(filename)?.exports */
-export class PatchedWorld {
-  /** The modules' instances, by file name. */
-  readonly cache = new Map<string, Module>();
-  /** Modules whose evaluation failed when an ES module imported them, by file name. */
-  readonly failures = new Map<string, unknown>();
-
-  constructor(
-    /** The world's name: its module names in canonical order, or `none`. */
-    readonly tag: string,
-    readonly modules: ReadonlySet<GreenModuleName>,
-  ) {}
-}
-
-const worlds = new Map<string, PatchedWorld>();
-
-/**
- * The tag naming the world of `modules`: their names in canonical order joined by `.`, or `none`.
- * @example worldTag(['dns', 'net']) // 'net.dns'
- */
-export function worldTag(modules: Iterable<GreenModuleName>): string {
-  const set = new Set(modules);
-  return GREEN_MODULE_NAMES.filter((name) => set.has(name)).join('.') || 'none';
-}
-
-/**
- * The world named `tag` (made on first use). Throws a `TypeError` for a tag that names no world.
- * @example worldOf('net.dns').modules.has('dns') // true
- */
-export function worldOf(tag: string): PatchedWorld {
-  let world = worlds.get(tag);
-  if (world) return world;
-  const names = tag === 'none' ? [] : tag.split('.');
-  if (!names.every((name) => (GREEN_MODULE_NAMES as readonly string[]).includes(name))) throw new TypeError(`importPatched: bad world tag ${JSON.stringify(tag)}`);
-  world = new PatchedWorld(tag, new Set(names as GreenModuleName[]));
-  worlds.set(tag, world);
-  return world;
-}
 
 /** The `type` field of the nearest package.json (Node's rule for `.js` files), or `undefined`. */
 function packageType(filename: string): unknown {
@@ -240,6 +202,55 @@ export function requireFor(world: PatchedWorld, filename: string): NodeJS.Requir
     return load(id);
   };
   return Object.assign(require, { resolve: nodes.resolve, cache: nodes.cache, extensions: nodes.extensions, main: nodes.main }) as NodeJS.Require;
+}
+
+/** The tag an ES module loaded by `require()` carries at the end of its file name. */
+const PATH_TAG = new RegExp(`\\?${TAG}=[^/?#]*$`);
+
+const views = new Map<string, typeof Module>();
+
+/** The file a `createRequire` argument names, as Node reads it, without a world's tag. */
+function requireFilename(from: string | URL): string {
+  let filename: string;
+  if (from instanceof URL || (typeof from === 'string' && !path.isAbsolute(from))) {
+    try {
+      filename = fileURLToPath(from);
+    } catch {
+      createRequire(from); // throws Node's own ERR_INVALID_ARG_VALUE
+      throw new TypeError(`createRequire: ${String(from)} is not a file URL or an absolute path`);
+    }
+  } else if (typeof from === 'string') {
+    filename = from;
+  } else {
+    createRequire(from); // throws Node's own ERR_INVALID_ARG_VALUE
+    throw new TypeError('createRequire: filename must be a file URL or an absolute path');
+  }
+  filename = filename.replace(PATH_TAG, '');
+  return filename.endsWith(path.sep) ? path.join(filename, 'noop.js') : filename;
+}
+
+/**
+ * `createRequire` for the world `tag`: the `require` of the file `from` (a file URL, maybe tagged
+ * with another world, which then wins, or an absolute path) in the world.
+ * @example createRequireIn('net')(import.meta.url)('./helper.cjs')
+ */
+export function createRequireIn(tag: string): (from: string | URL) => NodeJS.Require {
+  return function createRequire(from: string | URL): NodeJS.Require {
+    const filename = requireFilename(from);
+    const urlTag = typeof from === 'string' || from instanceof URL ? tagOf(String(from)) : null;
+    return requireFor(worldOf(urlTag ?? tag), filename);
+  };
+}
+
+/**
+ * The world `tag`'s view of Node's `Module` (the `module` builtin; see `module-view.ts`): its
+ * `createRequire` loads in the world. One view per world.
+ * @example moduleView('net.tls').createRequire(import.meta.url)('net') // the green net
+ */
+export function moduleView(tag: string): typeof Module {
+  let view = views.get(tag);
+  if (!view) views.set(tag, (view = moduleWith(createRequireIn(tag))));
+  return view;
 }
 
 /**

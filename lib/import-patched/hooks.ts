@@ -6,55 +6,35 @@
  *
  * - An entry specifier `eventlet-patched:<json>` names what `importPatched` asked for: the hook
  *   resolves it from the given parent URL, as `import()` there would, and tags the result.
- * - A tag is the query parameter `eventlet-patched=<world>` (`net.tls.timers.dns.fs`, …): a tagged
- *   URL is a separate instance, and what a tagged module imports is tagged in turn (relative and
- *   bare files alike), except eventlet's own files, which stay shared (one hub).
+ * - A tag (see `tags.ts`) is the query parameter `eventlet-patched=<world>` (`net.tls.timers.dns.fs`,
+ *   …): a tagged URL is a separate instance, and what a tagged module imports is tagged in turn
+ *   (relative and bare files alike), except eventlet's own files, which stay shared (one hub).
  * - Inside a tagged module `net`/`node:net` (and `fs/promises`, …) resolve to the green modules of
  *   its world, and `module`/`node:module` to a view of Node's whose `createRequire` gives the
- *   world's private CommonJS loader (`lib/patched-module.ts`); every other builtin stays Node's.
- * - An ES module that a CommonJS module of a world `require()`s (see `lib/patched-require.ts`) has
+ *   world's private CommonJS loader (`commonjs-loader.ts`, `module-view.ts`); every other builtin
+ *   stays Node's.
+ * - An ES module that a CommonJS module of a world `require()`s (see `commonjs-loader.ts`) has
  *   the tag in its file name instead (`/lib/a.js?eventlet-patched=net` as a path, so its URL ends
  *   in `a.js%3Feventlet-patched=net`), since `require()` keys ES modules by file path: what it
  *   imports is tagged as usual.
- * - A tagged CommonJS module is loaded by the private CommonJS loader (`lib/patched-require.ts`)
+ * - A tagged CommonJS module is loaded by the private CommonJS loader (`commonjs-loader.ts`)
  *   and seen through a generated ES module re-exporting its `module.exports`.
  */
 import { isBuiltin } from 'node:module';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { GREEN_SPECIFIERS } from '../green/greening.js';
+import { ENTRY_SCHEME, TAG, tagOf, type EntryRequest } from './tags.js';
 
-/** The query parameter that tags a module of a patched graph with its world. @example new URL(url).searchParams.get(TAG) */
-export const TAG = 'eventlet-patched';
-/** The scheme of the entry specifiers `importPatched` imports. @example specifier.startsWith(ENTRY_SCHEME) */
-export const ENTRY_SCHEME = 'eventlet-patched:';
 /** The scheme of the generated subpath modules (`fs/promises` of the green `fs`). */
 const SUBPATH_SCHEME = 'eventlet-green:';
 /** The scheme of the generated `module` views, one per world (`eventlet-module:net.tls`). */
 const MODULE_VIEW_SCHEME = 'eventlet-module:';
-/** The tag in the path of an ES module loaded by `require()` (see {@link tagOf}). */
-const PATH_TAG = new RegExp(`%3F${TAG}=([^/?#]*)$`);
 /** eventlet's own compiled files: never tagged. */
 const OWN_ROOT = new URL('../../', import.meta.url).href;
 const greenFileURL = (name: string): string => new URL(`../green/${name}.js`, import.meta.url).href;
-const PATCHED_REQUIRE_URL = new URL('./commonjs-loader.js', import.meta.url).href;
-const PATCHED_MODULE_URL = new URL('./module-view.js', import.meta.url).href;
+const LOADER_URL = new URL('./commonjs-loader.js', import.meta.url).href;
 const nodeRequire = createRequire(import.meta.url);
-
-/** What `importPatched` asks for, carried in an entry specifier. */
-export interface EntryRequest {
-  specifier: string;
-  parentURL: string;
-  tag: string;
-}
-
-/**
- * The entry specifier for `request`.
- * @example await import(entrySpecifier({ specifier: 'pg', parentURL, tag: 'net' }))
- */
-export function entrySpecifier(request: EntryRequest): string {
-  return ENTRY_SCHEME + encodeURIComponent(JSON.stringify(request));
-}
 
 /** Loads a CommonJS file into a world and tells its export names (see `preloadCommonJS`). */
 export type Preload = (tag: string, filename: string) => string[] | Promise<string[]>;
@@ -87,23 +67,6 @@ export interface PatchHooks {
 
 function then<T, U>(value: Maybe<T>, fn: (value: T) => Maybe<U>): Maybe<U> {
   return value instanceof Promise ? value.then(fn) : fn(value);
-}
-
-/**
- * The world a module URL is tagged with (in its query, or at the end of its path for an ES module
- * loaded by `require()`), or `null`.
- * @example
- * tagOf('file:///app/lib.js?eventlet-patched=net') // 'net'
- * tagOf('file:///app/lib.js%3Feventlet-patched=net') // 'net'
- */
-export function tagOf(url: string | undefined): string | null {
-  if (!url || !url.includes(TAG)) return null;
-  try {
-    const parsed = new URL(url);
-    return parsed.searchParams.get(TAG) ?? PATH_TAG.exec(parsed.pathname)?.[1] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** `result` tagged with `tag` when it is a file outside eventlet. */
@@ -141,13 +104,13 @@ function subpathSource(bare: string): string {
 /** The world `tag`'s view of `module` as an ES module with the names of Node's. */
 function moduleViewSource(tag: string): string {
   const names = Object.keys(nodeRequire('node:module') as object).filter((name) => name !== 'default');
-  return `import { moduleView } from ${JSON.stringify(PATCHED_MODULE_URL)};\nconst m = moduleView(${JSON.stringify(tag)});\nexport default m;\n${reexports(names)}`;
+  return `import { moduleView } from ${JSON.stringify(LOADER_URL)};\nconst m = moduleView(${JSON.stringify(tag)});\nexport default m;\n${reexports(names)}`;
 }
 
 /** The ES module face of a CommonJS module of the world `tag`: default and named exports. */
 function commonJSSource(tag: string, filename: string, names: readonly string[]): string {
   return (
-    `import { commonJSExports } from ${JSON.stringify(PATCHED_REQUIRE_URL)};\n` +
+    `import { commonJSExports } from ${JSON.stringify(LOADER_URL)};\n` +
     `const m = commonJSExports(${JSON.stringify(tag)}, ${JSON.stringify(filename)});\nexport default m;\n${reexports(names)}`
   );
 }

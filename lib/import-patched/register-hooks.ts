@@ -1,5 +1,5 @@
 /**
- * Installs the `importPatched` module hooks (`loader/hooks.ts`) once, on first use: with
+ * Installs the `importPatched` module hooks (`hooks.ts`) once, on first use: with
  * `module.registerHooks` (in-thread, synchronous; Node ≥ 22.15 and 23.5) where it exists, with
  * `module.register` (the off-thread hooks of Node 20) only where it does not. Neither prints a
  * warning. On the hooks thread, loading a tagged CommonJS module is a request to this thread,
