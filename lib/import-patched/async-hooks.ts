@@ -6,7 +6,19 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { createHooks } from './hooks.js';
-import type { PreloadReply, PreloadRequest } from './register-hooks.js';
+
+/** A tagged CommonJS module this thread asks the main thread to load. */
+export interface PreloadRequest {
+  id: number;
+  tag: string;
+  filename: string;
+}
+
+/** The main thread's answer: the module's export names. */
+export interface PreloadReply {
+  id: number;
+  names: string[];
+}
 
 let port: MessagePort | null = null;
 let nextId = 0;

@@ -11,20 +11,8 @@
 import module from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { preloadCommonJS } from './commonjs-loader.js';
+import type { PreloadReply, PreloadRequest } from './async-hooks.js';
 import { createHooks } from './hooks.js';
-
-/** A tagged CommonJS module the hooks thread asks this thread to load. */
-export interface PreloadRequest {
-  id: number;
-  tag: string;
-  filename: string;
-}
-
-/** This thread's answer: the module's export names. */
-export interface PreloadReply {
-  id: number;
-  names: string[];
-}
 
 type RegisterHooks = (hooks: ReturnType<typeof createHooks>) => unknown;
 
