@@ -12,12 +12,12 @@ import * as nodePromisesExports from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import greenFs, * as green from '../lib/green/fs.js';
-import * as greenPromisesModule from '../lib/green/fs/promises.js';
-import { isOwnedFd } from '../lib/green/fs/fds.js';
-import { applyPatches, revertPatches } from '../lib/green/greening.js';
-import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { activeResources, bad, inThread, never, openFds, pause, rejectionOf } from './support.js';
+import greenFs, * as green from '../../lib/green/fs.js';
+import * as greenPromisesModule from '../../lib/green/fs/promises.js';
+import { isOwnedFd } from '../../lib/green/fs/fds.js';
+import { applyPatches, revertPatches } from '../../lib/green/greening.js';
+import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import { activeResources, bad, inThread, never, openFds, pause, rejectionOf } from '../support.js';
 
 const require = createRequire(import.meta.url);
 type Fs = typeof nodeFs;

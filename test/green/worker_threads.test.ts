@@ -5,10 +5,10 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import nodeWorkerThreads from 'node:worker_threads';
-import * as green from '../lib/green/worker_threads.js';
-import { sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { never, rejectionOf, waitFor } from './support.js';
+import * as green from '../../lib/green/worker_threads.js';
+import { sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { never, rejectionOf, waitFor } from '../support.js';
 
 /** A worker that runs until terminated. */
 const IDLE = 'setInterval(() => {}, 1000);';

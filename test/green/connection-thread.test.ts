@@ -13,11 +13,11 @@ import https from 'node:https';
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { currentSignal, debug, getCurrent, GreenletExit, listen as greenListen, serve, sleep, spawn, Timeout, type GreenThread } from '../lib/index.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { hub } from '../lib/hub.js';
-import { expectNothingLeftOpen, expectNothingUnhandled, PATCH_MODES, runFixture, type Ending } from './fixture-runs.js';
-import { listen, makeCredentials, portOf, waitFor, type Credentials } from './support.js';
+import { currentSignal, debug, getCurrent, GreenletExit, listen as greenListen, serve, sleep, spawn, Timeout, type GreenThread } from '../../lib/index.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { hub } from '../../lib/hub.js';
+import { expectNothingLeftOpen, expectNothingUnhandled, PATCH_MODES, runFixture, type Ending } from '../fixture-runs.js';
+import { listen, makeCredentials, portOf, waitFor, type Credentials } from '../support.js';
 
 interface Report extends Ending {
   twoRequests: string[];

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import * as greenNamespace from '../lib/green/dns.js';
-import green, { patches } from '../lib/green/dns.js';
-import { dnsFiles } from '../lib/green/dns/files.js';
-import { getHub, GreenletExit, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { bad, pause, rejectionOf } from './support.js';
+import * as greenNamespace from '../../lib/green/dns.js';
+import green, { patches } from '../../lib/green/dns.js';
+import { dnsFiles } from '../../lib/green/dns/files.js';
+import { getHub, GreenletExit, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import { bad, pause, rejectionOf } from '../support.js';
 
 // ---------------------------------------------------------------------------------------------
 // A minimal authoritative DNS server (A, AAAA, PTR, TXT, MX; NXDOMAIN for unknown names)

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { BlockingIOError, connect, GreenletExit, GreenSocket, isTimeout, listen, sleep, spawn, SocketTimeout, withTimeout } from '../lib/index.js';
-import { SHUT_WR } from '../lib/green/greenio.js';
-import { activeResources, bad, inThread, liveTimers, openFds, rejectionOf, since, timerBaseline, waitFor } from './support.js';
+import { BlockingIOError, connect, GreenletExit, GreenSocket, isTimeout, listen, sleep, spawn, SocketTimeout, withTimeout } from '../../lib/index.js';
+import { SHUT_WR } from '../../lib/green/greenio.js';
+import { activeResources, bad, inThread, liveTimers, openFds, rejectionOf, since, timerBaseline, waitFor } from '../support.js';
 
 interface Pair {
   listener: GreenSocket<net.Server>;

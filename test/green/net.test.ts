@@ -13,13 +13,13 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import greenNet, * as greenNetModule from '../lib/green/net.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { activeResources, type Credentials, httpGet, listen, LocalWebServer, makeCredentials, never, openFds, portOf, rejectionOf, type Reply, SilentServer, since, waitFor } from './support.js';
+import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import greenNet, * as greenNetModule from '../../lib/green/net.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { activeResources, type Credentials, httpGet, listen, LocalWebServer, makeCredentials, never, openFds, portOf, rejectionOf, type Reply, SilentServer, since, waitFor } from '../support.js';
 import fs from 'node:fs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A port on 127.0.0.1 where nothing listens (it did a moment ago). */
 async function closedPort(): Promise<number> {

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { activeResources, never, pause, rejectionOf, since } from './support.js';
+import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { activeResources, never, pause, rejectionOf, since } from '../support.js';
 
 /** The error `fn()` throws, or `undefined`. */
 function thrownBy(fn: () => unknown): unknown {

@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import greenChildProcess, * as green from '../lib/green/child_process.js';
-import { getHub, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { bad, never, rejectionOf, waitFor } from './support.js';
+import greenChildProcess, * as green from '../../lib/green/child_process.js';
+import { getHub, GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { bad, never, rejectionOf, waitFor } from '../support.js';
 
 /** True while a process with this pid exists (not yet reaped). */
 function alive(pid: number | undefined): boolean {

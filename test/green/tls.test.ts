@@ -12,12 +12,12 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../lib/index.js';
-import greenTls, * as greenTlsModule from '../lib/green/tls.js';
-import { monkeyPatch, unpatch } from '../lib/patcher.js';
-import { type Credentials, httpsGet, listen, LocalWebServer, makeCredentials, never, portOf, rejectionOf, type Reply, since, waitFor } from './support.js';
+import { GreenletExit, sleep, spawn, Timeout, withTimeout } from '../../lib/index.js';
+import greenTls, * as greenTlsModule from '../../lib/green/tls.js';
+import { monkeyPatch, unpatch } from '../../lib/patcher.js';
+import { type Credentials, httpsGet, listen, LocalWebServer, makeCredentials, never, portOf, rejectionOf, type Reply, since, waitFor } from '../support.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The fields of an error that Node's users rely on (port numbers replaced, so runs compare). */
 function errorFields(err: unknown, ports: number[] = []): Record<string, unknown> {
