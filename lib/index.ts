@@ -10,6 +10,7 @@ import { importPatched } from './import-patched.js';
 import { isMonkeyPatched, monkeyPatch } from './patcher.js';
 import { wrapSsl } from './convenience.js';
 import { isTimeout, withTimeout } from './timeout.js';
+/** This module's own namespace: the default export, and the `eventlet` of backdoor consoles. */
 import * as eventlet from './index.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
