@@ -3,7 +3,9 @@
  * process in place (`nc 127.0.0.1 3000`, `nc -U /tmp/app.sock`). Each connection gets its own
  * `node:repl` session whose input and output are the socket, with `eventlet` (the package) and the
  * caller's locals in its context; top-level `await` works. It is unauthenticated, so it listens
- * on loopback addresses (or a Unix socket) unless `allowRemote` says otherwise.
+ * on loopback addresses (or a Unix socket) unless `allowRemote` says otherwise. The package's
+ * `backdoor` is {@link backdoorServing} given the package's own namespace (in `index.ts`, which
+ * this file therefore does not import).
  */
 import net from 'node:net';
 import { Console } from 'node:console';
@@ -11,7 +13,6 @@ import { once } from 'node:events';
 import type { REPLServer } from 'node:repl';
 import { GreenSocket } from './green/greenio.js';
 import { getHub } from './hub.js';
-import * as eventlet from './index.js';
 import { describe } from './validate.js';
 
 /**
@@ -52,34 +53,44 @@ export interface Backdoor {
 const WHERE = 'backdoor';
 
 /**
- * Serves a console on `sock` (see {@link BackdoorAddress}): each connection gets a Node REPL with
- * `eventlet` and the entries of `locals` as variables. Resolves once it listens. Refuses a host
- * that is not a loopback address unless `options.allowRemote`.
- * @example
- * import { backdoor } from 'eventlet';
- * const door = await backdoor(3000, { cache });  // then: nc 127.0.0.1 3000
- * // eventlet> eventlet.debug.formatGreenThreads()
- * await door.close();
+ * The package's `backdoor(sock, locals?, options?)`: serves a console on `sock` (see
+ * {@link BackdoorAddress}); each connection gets a Node REPL with `eventlet` and the entries of
+ * `locals` as variables. Resolves once it listens. Refuses a host that is not a loopback address
+ * unless `options.allowRemote`.
  */
-export async function backdoor(sock: BackdoorAddress, locals: Record<string, unknown> = {}, options: BackdoorOptions = {}): Promise<Backdoor> {
-  if (isThenable(sock)) sock = await sock;
-  if (locals === null || typeof locals !== 'object') throw new TypeError(`${WHERE}: locals must be an object, got ${describe(locals)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${describe(options)}`);
-  const allowRemote = options.allowRemote ?? false;
-  if (typeof allowRemote !== 'boolean') throw new TypeError(`${WHERE}: options.allowRemote must be a boolean, got ${describe(allowRemote)}`);
-  const prompt = options.prompt ?? 'eventlet> ';
-  if (typeof prompt !== 'string') throw new TypeError(`${WHERE}: options.prompt must be a string, got ${describe(prompt)}`);
-  const given = sock instanceof GreenSocket ? listeningSocket(sock) : sock;
-  const server = given instanceof net.Server ? listeningServer(given, allowRemote) : await listenOn(parseAddress(given, allowRemote));
-  const { start } = await import('node:repl');
-  return serveConsoles(server, (socket) => openSession(start, socket, prompt, { ...locals }));
+export interface BackdoorServer {
+  (sock: BackdoorAddress, locals?: Record<string, unknown>, options?: BackdoorOptions): Promise<Backdoor>;
+  /**
+   * eventlet's `backdoor.backdoor_server(sock, locals)`: the same function, so
+   * `spawn(backdoor.backdoor_server, listen(['127.0.0.1', 3000]))` ports literally.
+   */
+  backdoor_server: BackdoorServer;
 }
 
 /**
- * eventlet's `backdoor.backdoor_server(sock, locals)`: the same function as {@link backdoor}, so
- * `spawn(backdoor.backdoor_server, listen(['127.0.0.1', 3000]))` ports literally.
+ * The `backdoor` function whose consoles have `api` in scope as `eventlet` (the package gives it
+ * its own namespace).
+ * @example
+ * import * as eventlet from './index.js';
+ * export const backdoor = backdoorServing(eventlet);
  */
-backdoor.backdoor_server = backdoor;
+export function backdoorServing(api: object): BackdoorServer {
+  async function backdoor(sock: BackdoorAddress, locals: Record<string, unknown> = {}, options: BackdoorOptions = {}): Promise<Backdoor> {
+    if (isThenable(sock)) sock = await sock;
+    if (locals === null || typeof locals !== 'object') throw new TypeError(`${WHERE}: locals must be an object, got ${describe(locals)}`);
+    if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${describe(options)}`);
+    const allowRemote = options.allowRemote ?? false;
+    if (typeof allowRemote !== 'boolean') throw new TypeError(`${WHERE}: options.allowRemote must be a boolean, got ${describe(allowRemote)}`);
+    const prompt = options.prompt ?? 'eventlet> ';
+    if (typeof prompt !== 'string') throw new TypeError(`${WHERE}: options.prompt must be a string, got ${describe(prompt)}`);
+    const given = sock instanceof GreenSocket ? listeningSocket(sock) : sock;
+    const server = given instanceof net.Server ? listeningServer(given, allowRemote) : await listenOn(parseAddress(given, allowRemote));
+    const { start } = await import('node:repl');
+    return serveConsoles(server, (socket) => openSession(start, socket, prompt, api, { ...locals }));
+  }
+  backdoor.backdoor_server = backdoor;
+  return backdoor;
+}
 
 /**
  * The `net.Server` of a listening GreenSocket, taken over from it (the GreenSocket can no longer
@@ -188,13 +199,13 @@ function serveConsoles(server: net.Server, open: (socket: net.Socket) => Session
   };
 }
 
-/** Starts a REPL on `socket` with `eventlet`, a `console` writing to the socket, and `locals` in its context. */
-function openSession(start: typeof import('node:repl').start, socket: net.Socket, prompt: string, locals: Record<string, unknown>): Session {
+/** Starts a REPL on `socket` with `api` as `eventlet`, a `console` writing to the socket, and `locals` in its context. */
+function openSession(start: typeof import('node:repl').start, socket: net.Socket, prompt: string, api: object, locals: Record<string, unknown>): Session {
   socket.on('error', () => socket.destroy()); // a client that vanishes ends its session, nothing more
   socket.write(`eventlet backdoor on Node ${process.version}: \`eventlet\`${Object.keys(locals).length ? ` and ${Object.keys(locals).join(', ')}` : ''} in scope; .exit to leave\n`);
   const repl = start({ input: socket, output: socket, prompt, terminal: false, useGlobal: false, ignoreUndefined: true });
   // `console` writes to the session, not to the process's stdout
-  Object.assign(repl.context, { eventlet, console: new Console({ stdout: socket, stderr: socket }) }, locals);
+  Object.assign(repl.context, { eventlet: api, console: new Console({ stdout: socket, stderr: socket }) }, locals);
   repl.on('exit', () => socket.end());
   return { repl, socket };
 }

@@ -4,10 +4,14 @@
  * @example
  * import { spawn, withTimeout, GreenPool } from 'eventlet';
  */
+import { backdoorServing } from './backdoor.js';
 import { getCurrent, spawnAfter, spawnN } from './greenthread.js';
-import { importPatched, isMonkeyPatched, monkeyPatch } from './patcher.js';
+import { importPatched } from './import-patched.js';
+import { isMonkeyPatched, monkeyPatch } from './patcher.js';
 import { wrapSsl } from './convenience.js';
 import { isTimeout, withTimeout } from './timeout.js';
+/** This module's own namespace: the default export, and the `eventlet` of backdoor consoles. */
+import * as eventlet from './index.js';
 
 export { getHub, type Hub, type ErrorReporter } from './hub.js';
 export {
@@ -29,7 +33,19 @@ export { LightQueue, Queue, PriorityQueue, LifoQueue, Empty, Full, type Compare 
 export { GreenPool, GreenPile } from './greenpool.js';
 export * as debug from './debug.js';
 export * as tpool from './tpool.js';
-export { backdoor, type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
+export { type Backdoor, type BackdoorAddress, type BackdoorOptions } from './backdoor.js';
+/**
+ * Serves a console on `sock` (see {@link BackdoorAddress}): each connection gets a Node REPL with
+ * `eventlet` and the entries of `locals` as variables. Resolves once it listens. Refuses a host
+ * that is not a loopback address unless `options.allowRemote`. `backdoor.backdoor_server` is the
+ * same function (eventlet's name).
+ * @example
+ * import { backdoor } from 'eventlet';
+ * const door = await backdoor(3000, { cache });  // then: nc 127.0.0.1 3000
+ * // eventlet> eventlet.debug.formatGreenThreads()
+ * await door.close();
+ */
+export const backdoor = backdoorServing(eventlet);
 
 /** eventlet's `spawn_n`: the same function as {@link spawnN}. */
 export const spawn_n = spawnN;
@@ -50,7 +66,8 @@ export const with_timeout = withTimeout;
  * @example if (is_timeout(err)) retry();
  */
 export const is_timeout = isTimeout;
-export { monkeyPatch, unpatch, isMonkeyPatched, original, importPatched, type MonkeyPatchOptions, type ImportPatchedOptions } from './patcher.js';
+export { monkeyPatch, unpatch, isMonkeyPatched, original, type MonkeyPatchOptions } from './patcher.js';
+export { importPatched, type ImportPatchedOptions } from './import-patched.js';
 
 /** eventlet's `monkey_patch`: the same function as {@link monkeyPatch}. */
 export const monkey_patch = monkeyPatch;
@@ -80,6 +97,6 @@ export const wrap_ssl = wrapSsl;
  * import eventlet from 'eventlet';
  * await eventlet.spawn(eventlet.sleep, 0.1).wait();
  */
-export { default } from './default-export.js';
+export default eventlet as unknown as Eventlet;
 /** The type of the whole API (`typeof import('eventlet')`), as the default export has it. */
 export type Eventlet = Omit<typeof import('./index.js'), 'default'>;

@@ -1,8 +1,7 @@
 /**
- * Choosing where the green modules apply: `monkeyPatch` patches Node's own modules in place,
- * `unpatch` restores them exactly, `isMonkeyPatched` and `original` tell what is where, and
- * `importPatched` loads one library with the green modules (the loading itself lives in
- * `patched-require.ts` for CommonJS and in `loader/hooks.ts` for ES modules).
+ * Patching Node's own modules: `monkeyPatch` patches them in place, `unpatch` restores them
+ * exactly, `isMonkeyPatched` and `original` tell what is where. (`importPatched`, which loads one
+ * library with the green modules instead, is `import-patched.ts`.)
  */
 import childProcess from 'node:child_process';
 import dns from 'node:dns';
@@ -11,9 +10,6 @@ import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import timers from 'node:timers';
 import tls from 'node:tls';
-import { pathToFileURL } from 'node:url';
-import { entrySpecifier } from '../loader/hooks.js';
-import { installPatchHooks } from '../loader/register-hooks.js';
 import { patches as childProcessPatches } from './green/child_process.js';
 import { patches as dnsPatches } from './green/dns.js';
 import { patches as fsPatches } from './green/fs.js';
@@ -21,7 +17,6 @@ import { applyPatches, GREEN_MODULE_NAMES, originalValue, patchedModules, revert
 import { patches as netPatches } from './green/net.js';
 import { patches as timersPatches } from './green/timers.js';
 import { patches as tlsPatches } from './green/tls.js';
-import { worldTag } from './patched-require.js';
 import { describe } from './validate.js';
 
 /** What each green module replaces in place. */
@@ -152,61 +147,4 @@ function originalExports(module: object, nested: string[]): Record<string, unkno
 export function original(name: string): Record<string, unknown> {
   const { module, nested } = NODE_MODULES[moduleName('original', name)];
   return originalExports(module, nested);
-}
-
-/** `importPatched` options. */
-export interface ImportPatchedOptions {
-  /** The builtins to make green (`node:` prefix allowed); default all six. */
-  modules?: readonly string[];
-  /** Where `specifier` resolves from, as `import()` there would; default the working directory. */
-  parentURL?: string | URL;
-}
-
-/** Checks `importPatched`'s arguments; returns the world tag and the parent URL. */
-function importRequest(specifier: unknown, options: unknown): { tag: string; parentURL: string } {
-  const where = 'importPatched';
-  if (typeof specifier !== 'string' || specifier === '') throw new TypeError(`${where}: specifier must be a non-empty string, got ${describe(specifier)}`);
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${where}: options must be an object such as { modules: ['net'] }, got ${describe(options)}`);
-  const { modules = GREEN_MODULE_NAMES, parentURL = pathToFileURL(`${process.cwd()}/`), ...rest } = options as ImportPatchedOptions;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new TypeError(`${where}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected modules, parentURL`);
-  if (!Array.isArray(modules)) throw new TypeError(`${where}: modules must be an array of module names such as ['net', 'dns'], got ${describe(modules)}`);
-  const names = modules.map((name: unknown, i) => moduleEntry(where, i, name));
-  return { tag: worldTag(names), parentURL: absoluteURL(where, parentURL) };
-}
-
-/** A `modules` entry (`node:` prefix allowed), or a `TypeError` naming it. */
-function moduleEntry(where: string, index: number, name: unknown): GreenModuleName {
-  const bare = typeof name === 'string' ? name.replace(/^node:/, '') : name;
-  if (GREEN_MODULE_NAMES.includes(bare as GreenModuleName)) return bare as GreenModuleName;
-  throw new TypeError(`${where}: modules[${index}] must be one of ${GREEN_MODULE_NAMES.join(', ')}, got ${describe(name)}`);
-}
-
-/** `value` as an absolute URL string, or a `TypeError` naming `parentURL`. */
-function absoluteURL(where: string, value: unknown): string {
-  if (value instanceof URL) return value.href;
-  if (typeof value === 'string' && URL.canParse(value)) return new URL(value).href;
-  throw new TypeError(`${where}: parentURL must be an absolute URL (a string or URL, such as import.meta.url), got ${describe(value)}`);
-}
-
-/**
- * Imports a separate instance of a module (CommonJS or ES module) and of the non-builtin modules
- * it loads, in which `net`, `tls`, `timers`, `dns`, `fs` and `child_process` (with `worker_threads`;
- * or those named in `modules`) are the green modules, for `require` and `import` alike (and for a `require` made with `createRequire`
- * from `module`; `require()` of an ES module inside the graph needs `module.registerHooks`, Node
- * >= 22.15 or 23.5, and is an `ERR_REQUIRE_ESM` naming the limit without it); the rest of the
- * process, and later plain imports of the same module, keep Node's. `specifier` resolves from `parentURL` (default: the
- * working directory) as `import()` there would; a module that cannot be found rejects with Node's
- * own error. Resolves with the module namespace (for CommonJS, `default` is `module.exports`).
- * Calls with the same specifier, parent and modules share one instance.
- * @example
- * import { importPatched, withTimeout } from 'eventlet';
- * const { default: pg } = await importPatched('pg', { modules: ['net', 'dns'] });
- * await withTimeout(2, () => new pg.Client().connect()); // the socket is destroyed on timeout
- */
-export function importPatched(specifier: string, options?: ImportPatchedOptions): Promise<Record<string, unknown>> {
-  const { tag, parentURL } = importRequest(specifier, options);
-  installPatchHooks();
-  return import(entrySpecifier({ specifier, parentURL, tag })) as Promise<Record<string, unknown>>;
 }

@@ -3,9 +3,9 @@
  *
  * - `lookup` and `lookupService` that never call `getaddrinfo`/`getnameinfo` on the libuv thread
  *   pool: they read the hosts file and ask the configured servers through c-ares (see
- *   dns-getaddrinfo.ts), in and outside green threads, with Node's results and errors;
+ *   dns/getaddrinfo.ts), in and outside green threads, with Node's results and errors;
  * - the `resolve*` family, `reverse` and `Resolver` methods, which are Node's own outside green
- *   threads and cooperative points inside them (see dns-queries.ts);
+ *   threads and cooperative points inside them (see dns/queries.ts);
  * - the same for `promises` (`dns/promises`).
  *
  * Inside a green thread, killing it or its `Timeout` firing rejects a pending look-up or query at
@@ -15,13 +15,13 @@
  * const { address } = await dns.promises.lookup('localhost'); // never waits for the thread pool
  */
 import dns from 'node:dns';
-import { lookup, lookupService, promisesLookup, promisesLookupService } from './dns-lookup.js';
-import { observerPatches } from './dns-observers.js';
-import { greenModuleQuery, greenResolverMethod, NodeQueries, queryMethodNames, type QueryForm } from './dns-queries.js';
+import { lookup, lookupService, promisesLookup, promisesLookupService } from './dns/lookup.js';
+import { observerPatches } from './dns/observers.js';
+import { greenModuleQuery, greenResolverMethod, NodeQueries, queryMethodNames, type QueryForm } from './dns/queries.js';
 import { greenFunction, patchesFor, updateOriginal, type Patch } from './greening.js';
 
 export * from 'node:dns';
-export { lookup, lookupService } from './dns-lookup.js';
+export { lookup, lookupService } from './dns/lookup.js';
 
 /** Node's own module and functions, captured before anything is patched. */
 const native = { ...dns };
@@ -199,7 +199,7 @@ export default greenDns;
  * Node's class (its instances are green through the prototype). `setServers` is replaced too:
  * Node's rebinds every module-level query function, and the green one puts the green ones back.
  * `PerformanceObserver`'s `observe` and `disconnect` are hooked to learn when `dns` entries are
- * watched (see dns-observers.ts).
+ * watched (see dns/observers.ts).
  * @example applyPatches(patches);
  */
 export const patches: Patch[] = [

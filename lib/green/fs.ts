@@ -20,17 +20,17 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { hub, type Scope } from '../hub.js';
-import { dirPatches } from './fs-dir.js';
-import { closeUnwantedFd, forgetFd, ownFd } from './fs-fds.js';
-import { onFileHandlePatches } from './fs-filehandle.js';
-import { greenCallback, greenPromise, type CallbackOptions } from './fs-functions.js';
-import { ignore, nativeFs as native } from './fs-natives.js';
-import { plainRead, readWithoutPool } from './fs-blocking.js';
-import { withSignal, type Callback, type CallbackArgs } from './fs-points.js';
-import { promises, promisesPatches } from './fs-promises.js';
-import { closeUnwantedDir, ownDir } from './fs-resources.js';
-import { createReadStream, createWriteStream } from './fs-streams.js';
-import { watch, watchFile } from './fs-watchers.js';
+import { dirPatches } from './fs/dir.js';
+import { closeUnwantedFd, forgetFd, ownFd } from './fs/fds.js';
+import { onFileHandlePatches } from './fs/filehandle.js';
+import { greenCallback, greenPromise, type CallbackOptions } from './fs/functions.js';
+import { ignore, nativeFs as native } from './fs/natives.js';
+import { plainRead, readWithoutPool } from './fs/blocking.js';
+import { withSignal, type Callback, type CallbackArgs } from './fs/points.js';
+import { promises, promisesPatches } from './fs/promises.js';
+import { closeUnwantedDir, ownDir } from './fs/resources.js';
+import { createReadStream, createWriteStream } from './fs/streams.js';
+import { watch, watchFile } from './fs/watchers.js';
 import { applyPatches, greenFunction, patchesFor, type Patch } from './greening.js';
 
 export * from 'node:fs';
@@ -91,7 +91,7 @@ const readFileInPool = green('readFile', { signalAt: 1 });
 
 /**
  * Green `fs.readFile`, aborted on interruption; a FIFO or terminal is read without the thread
- * pool (see fs-blocking.ts), so an interrupted read of one never keeps a pool thread.
+ * pool (see fs/blocking.ts), so an interrupted read of one never keeps a pool thread.
  * @example readFile('a.txt', 'utf8', (err, text) => {});
  */
 export const readFile = greenFunction(native.readFile, function (this: unknown, ...args: unknown[]) {
