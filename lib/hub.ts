@@ -28,9 +28,9 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { hubClock } from './hub/clock.js';
 import { reporting, type ErrorReporter } from './hub/errors.js';
-import { Point, type AnyPoint, type Cleanup } from './hub/point.js';
+import { Point, settleObserver, type AnyPoint, type Cleanup } from './hub/point.js';
 import { abandonment, NONE, Scope, type Owned } from './hub/scope.js';
-import { tracing, type Tracer } from './hub/tracer.js';
+import type { Tracer } from './hub/tracer.js';
 import { requireSeconds } from './validate.js';
 
 export { CLOCK_ORIGIN } from './hub/clock.js';
@@ -103,11 +103,13 @@ export class Hub {
   reportEveryFailure = false;
   /** @internal Diagnostics hooks, set by debug.ts while a diagnostic needs them (see hub/tracer.ts). */
   get tracer(): Tracer | null {
-    return tracing.tracer;
+    return this.tracerInUse;
   }
   set tracer(tracer: Tracer | null) {
-    tracing.tracer = tracer;
+    this.tracerInUse = tracer;
+    settleObserver.tracer = tracer;
   }
+  private tracerInUse: Tracer | null = null;
   /** @internal The hub's coarse clock in milliseconds since `CLOCK_ORIGIN` (see hub/clock.ts). */
   get clock(): number {
     return hubClock.now;
@@ -232,7 +234,7 @@ export class Hub {
     parkResolve = null;
     parkReject = null;
     scope.addPoint(point);
-    if (tracing.tracer !== null) tracing.tracer.parked(point);
+    if (this.tracerInUse !== null) this.tracerInUse.parked(point);
     let cleanup: Cleanup | void;
     try {
       cleanup = arm(point, context as C);

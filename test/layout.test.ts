@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** lib/ files allowed over MAX_LINES until they are split; remove a name once its file is split. */
-const STILL_TO_SPLIT = ['lib/green/greenio.ts', 'lib/hub.ts'];
+const STILL_TO_SPLIT = ['lib/green/greenio.ts'];
 const MAX_LINES = 600;
 /** Circles allowed until the greenio split breaks them; remove one once it is gone. */
 const CIRCLES_STILL_TO_BREAK = [['lib/green/greenio-file.ts', 'lib/green/greenio.ts']];

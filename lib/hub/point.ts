@@ -3,7 +3,6 @@
  * is woken, failed or interrupted. Made by `hub.park()`.
  */
 import { hubClock } from './clock.js';
-import { tracing } from './tracer.js';
 
 /** Undoes what a parked point set up; `failed` with `reason` when it did not complete. */
 export type Cleanup = (failed: boolean, reason: unknown) => void;
@@ -12,6 +11,13 @@ export type Cleanup = (failed: boolean, reason: unknown) => void;
 export interface WaitList<P> {
   delete(point: P): unknown;
 }
+
+/**
+ * Told when a point settles, while a diagnostic needs it: the hub's tracer (see tracer.ts),
+ * installed here by `hub.tracer`'s setter so that a point needs nothing else of the hub.
+ * @example if (settleObserver.tracer !== null) settleObserver.tracer.resumed(point);
+ */
+export const settleObserver: { tracer: { resumed(point: AnyPoint): void } | null } = { tracer: null };
 
 /** The scope a point belongs to, as the point sees it: it leaves it when it settles. */
 export interface PointOwner {
@@ -83,7 +89,7 @@ export class Point<T = unknown> {
     this.done = true;
     this.scope.removePoint(this);
     if (!hubClock.inTurn) hubClock.stamp(); // woken by a timer or I/O: a new moment
-    const tracer = tracing.tracer;
+    const tracer = settleObserver.tracer;
     if (tracer !== null) tracer.resumed(this);
     const list = this.waitList;
     if (list !== null) {

@@ -20,9 +20,3 @@ export interface Tracer {
   /** Green thread `thread` ended (returned, failed, was killed or abandoned). */
   ended(thread: Scope): void;
 }
-
-/**
- * The tracer in use (`null`: none). Set through `hub.tracer`.
- * @example if (tracing.tracer !== null) tracing.tracer.resumed(point);
- */
-export const tracing: { tracer: Tracer | null } = { tracer: null };
