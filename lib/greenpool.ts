@@ -10,7 +10,7 @@ import { hub, type Point } from './hub.js';
 import { LightQueue, Queue } from './queue.js';
 import { Semaphore } from './semaphore.js';
 import { currentSignal } from './signals.js';
-import { requireCount, requireFunction } from './validate.js';
+import { describe, requireCount, requireFunction } from './validate.js';
 
 type AnyFunction<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
 
@@ -78,7 +78,8 @@ export class GreenPool {
   /**
    * Spawns `fn(...args)` in a free slot, waiting for one while the pool is full (a cooperative
    * point). A thread of this pool spawning into the full pool is not made to wait for itself:
-   * its child runs beyond the limit.
+   * its child runs in its place, and this resolves once the child has ended (as eventlet runs
+   * the function in the caller), so the threads at work never outnumber the slots.
    * @example const thread = await pool.spawn(download, url); console.log(await thread.wait());
    */
   async spawn<A extends unknown[], R>(fn: AnyFunction<A, R>, ...args: A): Promise<GreenThread<Awaited<R>>> {
@@ -124,7 +125,7 @@ export class GreenPool {
     if (fn !== null) requireFunction('GreenPool.imap', 'fn', fn);
     if (iterables.length === 0) throw new TypeError('GreenPool.imap: at least one iterable is required');
     iterables.forEach((it, i) => requireIterable('GreenPool.imap', `iterables[${i}]`, it));
-    return new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource(iterables, true));
+    return new MapIterator(new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource(iterables, true)));
   }
 
   /**
@@ -134,7 +135,7 @@ export class GreenPool {
   starmap<R>(fn: ((...args: any[]) => R | PromiseLike<R>) | null, iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>): AsyncIterableIterator<Awaited<R>> {
     if (fn !== null) requireFunction('GreenPool.starmap', 'fn', fn);
     requireIterable('GreenPool.starmap', 'iterable', iterable);
-    return new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource([iterable], false));
+    return new MapIterator(new OrderedMap<R>(this.size, this.itemSpawner(fn), new ArgumentSource([iterable], false)));
   }
 
   /**
@@ -145,7 +146,7 @@ export class GreenPool {
     const call = fn ?? ((...args: unknown[]) => args as R);
     const caller = getCurrent();
     return {
-      now: (args) => (this.launchNow(call, args, true, caller)?.willBeCollected() ?? null) as GreenThread<Awaited<R>> | null,
+      now: (args) => (this.launchNow(call, args, true)?.willBeCollected() ?? null) as GreenThread<Awaited<R>> | null,
       later: (args) => this.admit(call, args, true, caller).then((thread) => thread.willBeCollected() as GreenThread<Awaited<R>>),
     };
   }
@@ -155,7 +156,8 @@ export class GreenPool {
    * counted before the caller resumes); otherwise the caller waits first-in first-out.
    */
   private admit(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, caller: GreenThread<unknown> = getCurrent()): Promise<GreenThread<unknown>> {
-    const thread = this.launchNow(fn, args, keepsResult, caller);
+    if (this.slots.counter <= 0 && this.threads.has(caller)) return this.runInCallersPlace(fn, args, keepsResult);
+    const thread = this.launchNow(fn, args, keepsResult);
     if (thread !== null) return Promise.resolve(thread);
     this.admitting++;
     return this.slots.acquire().then(
@@ -171,14 +173,20 @@ export class GreenPool {
     );
   }
 
+  /** Launches `fn(...args)` in a free slot at once; `null` when there is none. */
+  private launchNow(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean): GreenThread<unknown> | null {
+    return this.slots.tryAcquire() ? this.launch(fn, args, keepsResult, false) : null;
+  }
+
   /**
-   * Launches `fn(...args)` if that needs no wait: in a free slot, or beyond the limit when
-   * `caller` is one of the pool's own threads. `null` when the caller has to wait for a slot.
+   * One of the pool's own threads spawns into its full pool. Waiting for a slot would wait for
+   * itself; eventlet runs the function in the caller instead. Here the child runs beyond the limit
+   * in the caller's place, and the caller waits (a cooperative point) until it has ended: the pool
+   * never has more threads at work than its size, however deep such spawns nest.
    */
-  private launchNow(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, caller: GreenThread<unknown>): GreenThread<unknown> | null {
-    if (this.slots.counter <= 0 && this.threads.has(caller)) return this.launch(fn, args, keepsResult, true);
-    if (this.slots.tryAcquire()) return this.launch(fn, args, keepsResult, false);
-    return null;
+  private runInCallersPlace(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean): Promise<GreenThread<unknown>> {
+    const thread = this.launch(fn, args, keepsResult, true);
+    return hub.park<GreenThread<unknown>>('pool spawn', (point) => thread.onEnd(() => point.wake(thread)));
   }
 
   private launch(fn: AnyFunction<any[], unknown>, args: unknown[], keepsResult: boolean, reentrant: boolean): GreenThread<unknown> {
@@ -259,6 +267,7 @@ class ArgumentSource {
   private open = true;
 
   constructor(iterables: Array<Iterable<unknown> | AsyncIterable<unknown>>, private readonly zip: boolean) {
+    for (const it of iterables) if (Array.isArray(it)) watchPromiseItems(it);
     const sync = iterables.every(isSyncIterable);
     this.iterators = sync ? (iterables as Iterable<unknown>[]).map((it) => it[Symbol.iterator]()) : null;
     this.itemIsArgument = zip && iterables.length === 1;
@@ -277,22 +286,33 @@ class ArgumentSource {
       throw err;
     }
     if (values === DONE) return NO_MORE;
-    if (!this.zip) return isThenable(values[0]) ? Promise.resolve(values[0]).then((v) => v as unknown[], (err: unknown) => this.failed(err)) : (values[0] as unknown[]);
+    if (!this.zip) return isThenable(values[0]) ? Promise.resolve(values[0]).then((v) => argumentList(v), (err: unknown) => this.failed(err)) : argumentList(values[0]);
     return values.some(isThenable) ? Promise.all(values).catch((err: unknown) => this.failed(err)) : values;
   }
 
-  /** `break`'s effect on the input: the iterators still open are told to finish. */
+  /**
+   * `break`'s effect on the input: the iterators still open are told to finish. What their
+   * `return()` throws goes to the hub's error reporter (nobody else would see it).
+   */
   async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
-    if (this.iterators !== null) for (const it of this.iterators) it.return?.();
-    else await this.items!.return?.(undefined);
+    try {
+      if (this.iterators !== null) for (const it of this.iterators) it.return?.();
+      else await this.items!.return?.(undefined);
+    } catch (err) {
+      hub.reportError(err, 'closing the input of GreenPool.imap');
+    }
   }
 
   private stepAll(iterators: Iterator<unknown>[]): unknown[] {
     const values = new Array<unknown>(iterators.length);
     for (let i = 0; i < iterators.length; i++) {
       const step = iterators[i]!.next();
+      if (step === null || typeof step !== 'object') {
+        this.open = false;
+        throw new TypeError(`GreenPool.imap: the input's iterator result ${String(step)} is not an object`);
+      }
       if (step.done) {
         this.open = false;
         if (iterators.length > 1) for (let j = 0; j < iterators.length; j++) if (j !== i) iterators[j]!.return?.();
@@ -304,7 +324,7 @@ class ArgumentSource {
   }
 
   private took(step: IteratorResult<unknown>): Pulled {
-    if (!step.done) return this.itemIsArgument ? [step.value] : (step.value as unknown[]);
+    if (!step.done) return this.itemIsArgument ? [step.value] : this.zip ? (step.value as unknown[]) : argumentList(step.value);
     this.open = false;
     return NO_MORE;
   }
@@ -317,6 +337,24 @@ class ArgumentSource {
 
 /** {@link ArgumentSource.stepAll}'s "an iterator is exhausted". */
 const DONE: unknown[] = [];
+
+/** A starmap item as the argument list it must be: an array, or at least an iterable. */
+function argumentList(item: unknown): unknown[] {
+  if (Array.isArray(item)) return item;
+  if (item !== null && item !== undefined && typeof (item as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') return [...(item as Iterable<unknown>)];
+  throw new TypeError(`GreenPool.starmap: each item must be an array of arguments, got ${describe(item)}`);
+}
+
+function ignore(): void {}
+
+/**
+ * Marks the promises among an array's items as handled now: imap awaits each when it reads it, a
+ * turn or more later, and a rejected one would meanwhile be an unhandled rejection that ends the
+ * process, though the consumer catches it (as it would with `for await` over the array).
+ */
+function watchPromiseItems(items: unknown[]): void {
+  for (const item of items) if (item instanceof Promise) item.then(undefined, ignore);
+}
 
 const END = Symbol('end of input');
 
@@ -333,15 +371,71 @@ interface ItemSpawner<R> {
   later(args: unknown[]): Promise<GreenThread<R>>;
 }
 
+/**
+ * Stops the map of an imap iterator dropped unfinished — the consumer broke out of `for await`
+ * by an exception at a failed item, or never iterated it — once it is garbage collected, as
+ * Python closes a collected generator: its producer and unconsumed work are killed.
+ */
+const droppedMaps = new FinalizationRegistry<OrderedMap<unknown>>((map) => map.dropped());
+
+/**
+ * What imap and starmap return: {@link OrderedMap}'s `next()` and `return()`. Its map's producer
+ * does not hold it, so dropping it unfinished lets the map be stopped (see {@link droppedMaps}).
+ */
+class MapIterator<R> implements AsyncIterableIterator<Awaited<R>> {
+  constructor(private readonly map: OrderedMap<R>) {
+    droppedMaps.register(this, map as OrderedMap<unknown>);
+  }
+
+  /** The next result in input order (see {@link OrderedMap.next}). */
+  next(): Promise<IteratorResult<Awaited<R>>> {
+    return this.map.next();
+  }
+
+  /** Stops early, as `break` does (see {@link OrderedMap.return}). */
+  return(): Promise<IteratorResult<Awaited<R>>> {
+    return this.map.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Inspects as `GreenPool.imap { running }` or `{ finished }`, none of its internals. */
+  [inspect.custom](): string {
+    return `GreenPool.imap { ${this.map.isFinished ? 'finished' : 'running'} }`;
+  }
+}
+
 /** The ordered results of `imap`/`starmap`: a producer thread spawns into the pool, `next()` waits in order. */
-class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
+class OrderedMap<R> {
   private readonly results: Queue<Slot<Awaited<R>>>;
   private readonly producer: GreenThread<void>;
   private finished = false;
+  /** `next()` calls not settled yet. */
+  private pendingNexts = 0;
+  /** The iterator handed to the consumer was garbage collected. */
+  private iteratorDropped = false;
 
   constructor(size: number, spawner: ItemSpawner<Awaited<R>>, input: ArgumentSource) {
     this.results = new Queue(Math.max(1, size));
     this.producer = startThread(() => this.produce(spawner, input), [], false) as GreenThread<void>;
+    this.producer.name = 'GreenPool.imap producer';
+  }
+
+  /** True once the map has ended, been exhausted or stopped. */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * Its iterator was garbage collected: a map still running is stopped as `break` would, once
+   * the `next()` calls still pending (their promises outlive the iterator) have settled.
+   */
+  dropped(): void {
+    this.iteratorDropped = true;
+    if (this.finished || this.pendingNexts > 0) return;
+    void this.stop(undefined).catch((err: unknown) => hub.reportError(err, 'stopping a dropped imap'));
   }
 
   /**
@@ -371,10 +465,6 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     }
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
   /**
    * The next result in input order. A consumer interrupted while it waits here (killed, timed out)
    * stops the map as `break` does: `for await` would not call `return()` for it.
@@ -383,6 +473,7 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     if (this.finished) return { done: true, value: undefined };
     const consumer = currentSignal();
     let slot: Slot<Awaited<R>> | undefined;
+    this.pendingNexts++;
     try {
       slot = this.results.qsize() > 0 ? this.results.getNowait() : await this.results.get();
       if (slot === END) return this.finish();
@@ -394,6 +485,8 @@ class OrderedMap<R> implements AsyncIterableIterator<Awaited<R>> {
     } catch (err) {
       if (consumer.aborted && err === consumer.reason) void this.stop(slot).catch((e: unknown) => hub.reportError(e, 'stopping an interrupted imap'));
       throw err;
+    } finally {
+      if (--this.pendingNexts === 0 && this.iteratorDropped) this.dropped();
     }
   }
 

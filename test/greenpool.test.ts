@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import {
+  debug,
   Event,
   GreenletExit,
   GreenPile,
@@ -18,6 +19,8 @@ import {
   withTimeout,
   type GreenThread,
 } from '../lib/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { bad, captureErrorReports, errorFrom, liveTimers, rejectionOf, witness } from './support.js';
 
 /** [start, start + 1, ..., start + n - 1] */
@@ -308,6 +311,29 @@ describe('greenpool', () => {
       await pool.waitall();
       expect(pool.free()).to.equal(1);
       expect(pool.running()).to.equal(0);
+    });
+
+    it('keeps a job spawning into its own full pool waiting until its child has ended, so a recursive crawl never has more jobs at work than slots', async () => {
+      const pool = new GreenPool(5);
+      let atWork = 0;
+      let most = 0;
+      let pages = 0;
+      const fetchPage = async (depth: number): Promise<void> => {
+        atWork++;
+        most = Math.max(most, atWork);
+        await sleep(0.002);
+        atWork--;
+        pages++;
+        if (depth < 4) for (let i = 0; i < 3; i++) await pool.spawnN(fetchPage, depth + 1);
+      };
+      await pool.spawnN(fetchPage, 0);
+      await valueWithin(pool.waitall(), 10);
+      expect(pages).to.equal(1 + 3 + 9 + 27 + 81);
+      expect(most, 'jobs at work at once').to.be.at.most(5);
+      expect(pool.free()).to.equal(5);
+      const single = new GreenPool(1);
+      const child = await valueWithin((await single.spawn(async () => (await single.spawn(() => 'inner')).dead)).wait());
+      expect(child, 'spawn() from the job of a full pool resolves once the child is dead').to.equal(true);
     });
 
     it('lets a spawnN job spawnN into its own full pool without deadlock (#31)', async () => {
@@ -794,6 +820,105 @@ describe('greenpool', () => {
       expect(closed, 'the generator finished').to.equal(true);
       expect(pulled, 'read ahead is bounded by the pool').to.be.below(10);
       await valueWithin(pool.waitall());
+    });
+
+    it('stops a map whose iterator was dropped unfinished once it is garbage collected: input closed, producer and work killed', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const pool = new GreenPool(4);
+      let closed = 0;
+      function* rows(): Generator<number> {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          closed++;
+        }
+      }
+      const failing = (x: number): number => {
+        if (x === 3) throw new RangeError('bad row');
+        return x;
+      };
+      for (let k = 0; k < 3; k++) {
+        const err = await rejectionOf((async () => {
+          for await (const x of pool.imap(failing, rows())) expect(x).to.be.below(3);
+        })());
+        expect(err).to.be.instanceOf(RangeError);
+      }
+      pool.imap(failing, rows()); // never iterated
+      await sleep(0.01);
+      const producers = (): number => debug.greenThreads().filter((t) => t.name === 'GreenPool.imap producer').length;
+      expect(producers(), 'producers waiting before the iterators are collected').to.equal(4);
+      for (let i = 0; i < 5 && producers() > 0; i++) {
+        gc();
+        await sleep(0.01); // finalizers run in a later task, and the kills take a turn
+      }
+      expect(producers(), 'producers left').to.equal(0);
+      expect(closed, 'inputs closed').to.equal(4);
+      await valueWithin(pool.waitall());
+      expect(pool.running()).to.equal(0);
+    });
+
+    it('does not end the process over a rejected promise among an array\'s items: the consumer catches it at its position', async () => {
+      const pool = new GreenPool(2);
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const map = pool.imap((x: number) => x, [1, Promise.reject(new RangeError('item 2 failed'))]);
+        await sleep(0.01); // a turn or more before the map reads the rejected item
+        const got: number[] = [];
+        const err = await rejectionOf((async () => {
+          for await (const x of map) got.push(x);
+        })());
+        expect(got).to.deep.equal([1]);
+        expect(err).to.be.instanceOf(RangeError).with.property('message', 'item 2 failed');
+        await sleep(0.01);
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    it('rejects at its position, with a TypeError, an iterator result that is not an object and a starmap item that is not an argument list', async () => {
+      const pool = new GreenPool(2);
+      const broken = { [Symbol.iterator]: () => ({ next: () => 5 }) } as unknown as Iterable<number>;
+      const err = await rejectionOf(valueWithin(pool.imap((x: number) => x, broken).next()));
+      expect(err).to.be.instanceOf(TypeError).with.property('message').that.matches(/iterator result 5 is not an object/);
+      const items = pool.starmap((a: number) => a, [[1], 2] as unknown as number[][]);
+      expect(await valueWithin(items.next())).to.deep.equal({ done: false, value: 1 });
+      const notArgs = await rejectionOf(valueWithin(items.next()));
+      expect(notArgs).to.be.instanceOf(TypeError).with.property('message', 'GreenPool.starmap: each item must be an array of arguments, got number 2');
+      expect(await valueWithin(collect(pool.starmap((a: string, b: string) => a + b, [new Set(['x', 'y'])] as unknown as string[][])))).to.deep.equal(['xy']);
+    });
+
+    it('reports what the input\'s return() throws when a loop breaks out, instead of losing it', async () => {
+      const pool = new GreenPool(2);
+      const input = {
+        i: 0,
+        [Symbol.iterator]() {
+          return this;
+        },
+        next() {
+          return { done: false, value: this.i++ };
+        },
+        return(): IteratorResult<number> {
+          throw new RangeError('cannot close the input');
+        },
+      };
+      for await (const x of pool.imap((v: number) => v, input)) {
+        expect(x).to.equal(0);
+        break;
+      }
+      await valueWithin(pool.waitall());
+      expect(reports.map((r) => [(r.err as Error).message, r.source])).to.deep.include(['cannot close the input', 'closing the input of GreenPool.imap']);
+    });
+
+    it('inspects as GreenPool.imap { running } or { finished }, none of its internals', async () => {
+      const pool = new GreenPool(2);
+      const items = pool.imap((x: number) => x, [1]);
+      expect(inspect(items)).to.equal('GreenPool.imap { running }');
+      await valueWithin(collect(items));
+      expect(inspect(items)).to.equal('GreenPool.imap { finished }');
     });
 
     it('maps over async iterables, alone or zipped with sync ones', async () => {
