@@ -5,7 +5,7 @@
  * without loading the package. Reports requests per second (higher is better).
  */
 import type { Agent } from 'node:http';
-import { loadEventlet, runIfMain, type Workload } from './harness.js';
+import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
 
 const CONCURRENCY = 50;
 
@@ -26,8 +26,11 @@ export function get(http: Http, agent: Agent, port: number): Promise<void> {
   });
 }
 
-/** Starts the server and the agent, runs `drive(worker)` and returns requests per second. */
-async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<number> {
+/**
+ * Starts the server and the agent, runs `drive(worker)` and returns requests per second, with the
+ * requests per second of this process's CPU time (`per CPU-second`, see {@link cpuSecondsSince}).
+ */
+async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<Measured> {
   const http = await import('node:http');
   const server = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -41,12 +44,23 @@ async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<
     }
   };
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await drive(worker);
+  const cpuSeconds = cpuSecondsSince(cpu);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  return n / seconds;
+  return { value: n / seconds, extra: { 'per CPU-second': n / cpuSeconds } };
+}
+
+/**
+ * CPU seconds (user + system) this process used since `start` (a `process.cpuUsage()`).
+ * @example const start = process.cpuUsage(); work(); const used = cpuSecondsSince(start);
+ */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
 }
 
 export const workload: Workload = {

@@ -6,14 +6,18 @@
  * GreenPool; `unpatched` runs the same loop in 50 plain async functions without loading the
  * package. Reports queries per second (higher is better).
  */
-import { loadEventlet, runIfMain, type Workload } from './harness.js';
+import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
+import { cpuSecondsSince } from './http-keepalive.js';
 
 const CONCURRENCY = 50;
 const POOL_SIZE = 10;
 const ENV = 'EVENTLET_BENCH_PG_URL';
 
-/** Runs n `SELECT 1` through a pool of 10 from `drive(worker)` and returns queries per second. */
-async function queries(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<number> {
+/**
+ * Runs n `SELECT 1` through a pool of 10 from `drive(worker)` and returns queries per second, with
+ * the queries per second of this process's CPU time (`per CPU-second`; PostgreSQL's not counted).
+ */
+async function queries(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<Measured> {
   const url = process.env[ENV];
   if (!url) throw new Error(`${ENV} is not set: run this workload through bench/run.ts`);
   const { default: pg } = await import('pg');
@@ -28,10 +32,12 @@ async function queries(n: number, drive: (worker: () => Promise<void>) => Promis
     }
   };
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await drive(worker);
+  const cpuSeconds = cpuSecondsSince(cpu);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   await pool.end();
-  return n / seconds;
+  return { value: n / seconds, extra: { 'per CPU-second': n / cpuSeconds } };
 }
 
 /** Starts a throwaway PostgreSQL for the child processes, unless one is named already. */

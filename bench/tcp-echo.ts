@@ -7,12 +7,23 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { loadEventlet, runIfMain, type Workload } from './harness.js';
+import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
+import { cpuSecondsSince } from './http-keepalive.js';
 
 const CONNECTIONS = 100;
 
-/** Runs the load client against `port`; resolves with round trips per second. */
-function drive(port: number, roundTrips: number): Promise<number> {
+/**
+ * Runs the load client against `port`; resolves with round trips per second, and the round trips
+ * per second of the server's CPU time (`per CPU-second`: this process, the client not counted).
+ */
+async function drive(port: number, roundTrips: number): Promise<Measured> {
+  const cpu = process.cpuUsage();
+  const rate = await runClient(port, roundTrips);
+  return { value: rate, extra: { 'per CPU-second': roundTrips / cpuSecondsSince(cpu) } };
+}
+
+/** Runs the load client process against `port`; resolves with the round trips per second it saw. */
+function runClient(port: number, roundTrips: number): Promise<number> {
   const client = fileURLToPath(new URL('./tcp-echo-client.js', import.meta.url));
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
