@@ -26,13 +26,22 @@ export function get(http: Http, agent: Agent, port: number): Promise<void> {
   });
 }
 
+/** How many requests (the first ones) have the green thread their handler runs in checked. */
+const CHECKED_REQUESTS = 100;
+
 /**
  * Starts the server and the agent, runs `drive(worker)` and returns requests per second, with the
  * requests per second of this process's CPU time (`per CPU-second`, see {@link cpuSecondsSince}).
+ * With `currentThread` (the package's `getCurrent`), checks that the first requests' handlers
+ * ran in connection threads, so the patched variant never measures without them.
  */
-async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<void>): Promise<Measured> {
+async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<void>, currentThread?: () => { name?: string }): Promise<Measured> {
   const http = await import('node:http');
-  const server = http.createServer((_req, res) => res.end('ok'));
+  const handlerThreads: Array<string | undefined> = [];
+  const server = http.createServer((_req, res) => {
+    if (currentThread !== undefined && handlerThreads.length < CHECKED_REQUESTS) handlerThreads.push(currentThread().name);
+    res.end('ok');
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -51,7 +60,16 @@ async function serve(n: number, drive: (worker: () => Promise<void>) => Promise<
   agent.destroy();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+  if (currentThread !== undefined) expectConnectionThreads(handlerThreads);
   return { value: n / seconds, extra: { 'per CPU-second': n / cpuSeconds } };
+}
+
+/** Throws unless every handler ran in a connection thread (named `connection <peer>`). */
+function expectConnectionThreads(names: Array<string | undefined>): void {
+  const outside = names.findIndex((name) => name?.startsWith('connection ') !== true);
+  if (names.length === 0 || outside !== -1) {
+    throw new Error(`http-keepalive: a request handler ran in ${names.length === 0 ? 'no checked thread' : names[outside] ?? 'an unnamed thread'}, not in its connection's green thread`);
+  }
 }
 
 /**
@@ -71,13 +89,14 @@ export const workload: Workload = {
   warmup: 2_000,
   variants: {
     async patched(n) {
-      const { monkeyPatch, GreenPool } = await loadEventlet();
+      const { monkeyPatch, GreenPool, getCurrent } = await loadEventlet();
       monkeyPatch();
-      return serve(n, async (worker) => {
+      const drive = async (worker: () => Promise<void>): Promise<void> => {
         const pool = new GreenPool(CONCURRENCY);
         for (let i = 0; i < CONCURRENCY; i++) await pool.spawn(worker);
         await pool.waitall();
-      });
+      };
+      return serve(n, drive, getCurrent);
     },
     async unpatched(n) {
       return serve(n, async (worker) => {
@@ -87,7 +106,7 @@ export const workload: Workload = {
   },
   comparisons: [{ ours: 'patched', baseline: 'unpatched', label: 'unpatched, async fns', goal: 0.97, higherIsBetter: true }],
   note: [
-    'http-keepalive: server and client in one process; patched = monkeyPatch() + requests from 50 green threads (GreenPool), unpatched = the same client in 50 async functions. Ratio = patched rate / unpatched rate; "per CPU-second" = requests per second of the process\'s CPU time (steadier under other load). Patched runs with connection threads: every request handler runs in its connection\'s green thread (50 threads, one per keep-alive socket, checked).',
+    'http-keepalive: server and client in one process; patched = monkeyPatch() + requests from 50 green threads (GreenPool), unpatched = the same client in 50 async functions. Ratio = patched rate / unpatched rate; "per CPU-second" = requests per second of the process\'s CPU time (steadier under other load). Patched runs with connection threads: every request handler runs in its connection\'s green thread (50 threads, one per keep-alive socket; the variant checks the first 100 handlers and fails otherwise).',
     'Profile (--cpu-prof, 20k requests): Node 20 — any AsyncLocalStorage enabled costs ~10% CPU per request on its own (unpatched with one store entered: 93-100 vs 81-93 µs/request here), since each request makes 22 nextTicks and dozens of promises, each running its init hook; that alone keeps Node 20 below 0.9. Package code was 4.7-5.7% of busy time; its hot spots were a WeakRef per request (connection-thread requestStarted, 0.85 µs alone) and the guarded emit copying the listener list and arguments on every socket event (~0.3 µs an event). Now: requests are tracked until their _destroy, emit reads _events as Node\'s does (~0.02 µs): package code 3.8% on Node 24. Left: the in-flight claim of each client request (claim/adopt/release ~1%), the _destroy hook per request (~1%), one AsyncLocalStorage.run per data chunk on each side.',
   ].join('\n'),
 };
