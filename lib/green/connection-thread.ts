@@ -21,8 +21,6 @@ const REQUEST_EVENTS = new Set<string | symbol>(['request', 'checkContinue', 'ch
 interface Request {
   destroyed: boolean;
   destroy(error?: Error): unknown;
-  /** The stream's own teardown, which `destroy` calls once: the thread forgets the request there. */
-  _destroy(error: Error | null, callback: (error?: Error | null) => void): void;
 }
 
 /**
@@ -40,11 +38,10 @@ export class ConnectionThread extends GreenThread<void> {
   /** The interruptions delivered to the thread (its kill exception, its Timeouts): see {@link emit}. */
   private readonly interruptions = new Set<unknown>();
   /**
-   * The http(s) requests its handlers were given that are not destroyed yet. A request leaves the
-   * set when it is destroyed (as Node does to a finished one), so a finished request is
-   * collectable while its keep-alive connection lives on.
+   * The http(s) requests its handlers were given that may still be read, held weakly: a finished
+   * request must be collectable while its keep-alive connection lives on.
    */
-  private readonly requests = new Set<Request>();
+  private readonly requests = new Set<WeakRef<Request>>();
   /** {@link listenerRejected} bound once, not per event. */
   private readonly rejectionFilter = (reason: unknown): boolean => this.listenerRejected(reason);
   /** Calls off the pending check that destroys the connection for a stuck interruption. */
@@ -143,16 +140,19 @@ export class ConnectionThread extends GreenThread<void> {
     this.destroyConnection(interruption);
   }
 
-  /** Notes an http(s) request handed to a handler, until it is destroyed. */
+  /** Notes an http(s) request handed to a handler, forgetting those already destroyed. */
   private requestStarted(request: unknown): void {
-    if (!isRequest(request) || request.destroyed || this.requests.has(request)) return;
-    this.requests.add(request);
-    forgetWhenDestroyed(request, this.requests);
+    if (!isRequest(request)) return;
+    for (const old of this.requests) if (old.deref()?.destroyed !== false) this.requests.delete(old);
+    this.requests.add(new WeakRef(request));
   }
 
   /** Destroys the requests still open with `reason` (so a handler reading one gets it), then the connection. */
   private destroyConnection(reason: unknown): void {
-    for (const request of [...this.requests]) if (!request.destroyed) request.destroy(reason as Error);
+    for (const ref of this.requests) {
+      const request = ref.deref();
+      if (request?.destroyed === false) request.destroy(reason as Error);
+    }
     this.requests.clear();
     this.destroy(reason);
   }
@@ -206,29 +206,8 @@ function causingInterruption(reason: unknown, interruptions: Set<unknown>): unkn
   return undefined;
 }
 
-/**
- * Removes `request` from `requests` when it is destroyed. Like {@link closed}, it hooks this one
- * stream's `_destroy` (a hidden own property) rather than listening for `'close'`: no listener
- * count changes, and no per-request `WeakRef` (which cost ~0.8 µs a request, see bench/http-keepalive.ts).
- */
-function forgetWhenDestroyed(request: Request, requests: Set<Request>): void {
-  const inherited = request._destroy;
-  Object.defineProperty(request, '_destroy', {
-    value: function (this: Request, err: Error | null, callback: (err?: Error | null) => void): void {
-      requests.delete(this);
-      inherited.call(this, err, callback);
-    },
-    configurable: true,
-    writable: true,
-    enumerable: false,
-  });
-}
-
-/** A readable request stream: it can be destroyed, tells whether it is, and has a `_destroy` to hook. */
 function isRequest(value: unknown): value is Request {
-  if (value === null || typeof value !== 'object') return false;
-  const request = value as Request;
-  return typeof request.destroy === 'function' && typeof request._destroy === 'function' && typeof request.destroyed === 'boolean';
+  return value !== null && typeof value === 'object' && typeof (value as Request).destroy === 'function' && typeof (value as Request).destroyed === 'boolean';
 }
 
 function ignore(): void {}
