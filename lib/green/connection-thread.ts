@@ -42,6 +42,8 @@ export class ConnectionThread extends GreenThread<void> {
    * request must be collectable while its keep-alive connection lives on.
    */
   private readonly requests = new Set<WeakRef<Request>>();
+  /** {@link listenerRejected} bound once, not per event. */
+  private readonly rejectionFilter = (reason: unknown): boolean => this.listenerRejected(reason);
   /** Calls off the pending check that destroys the connection for a stuck interruption. */
   private cancelStuckCheck: (() => void) | null = null;
 
@@ -81,7 +83,7 @@ export class ConnectionThread extends GreenThread<void> {
    */
   emit(emitter: EventEmitter, args: unknown[], inheritedEmit: (self: never, args: unknown[]) => unknown): unknown {
     if (REQUEST_EVENTS.has(args[0] as string)) this.requestStarted(args[1]);
-    return emitGuarded(emitter, args, inheritedEmit, (reason) => this.listenerRejected(reason));
+    return emitGuarded(emitter, args, inheritedEmit, this.rejectionFilter);
   }
 
   /** Interrupts what the handlers wait on, destroys the connection, and poisons the handlers once it has closed. */

@@ -287,13 +287,17 @@ const emitterPrototype = Object.getPrototypeOf(serverPrototype) as { emit: (...a
 /**
  * The prototype hook of `emit`, on every server event (`'request'` too): anything but
  * `'connection'` emitted outside a connection thread goes straight to the inherited `emit`, with
- * no arguments array made.
+ * no arguments array made; inside one, through the thread (as {@link emitInThread} does, with the
+ * current thread looked up once).
  */
 function prototypeEmit(this: ClaimedServer, event: string | symbol): unknown {
   // eslint-disable-next-line prefer-rest-params
-  if (event !== 'connection' && currentConnectionThread() === null) return emitterPrototype.emit.apply(this, arguments as unknown as unknown[]);
+  if (event === 'connection') return around.emit(this, Array.prototype.slice.call(arguments), callInheritedEmit);
+  const thread = currentConnectionThread();
   // eslint-disable-next-line prefer-rest-params
-  return around.emit(this, Array.prototype.slice.call(arguments), callInheritedEmit);
+  if (thread === null) return emitterPrototype.emit.apply(this, arguments as unknown as unknown[]);
+  // eslint-disable-next-line prefer-rest-params
+  return thread.emit(this, Array.prototype.slice.call(arguments), callInheritedEmit);
 }
 
 const callInheritedEmit: Call = (self, args) => emitterPrototype.emit.apply(self, args);
