@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { GreenletExit, spawn, type GreenThread } from './greenthread.js';
 import { hub, type Point } from './hub.js';
 import { promisesLookup } from './green/dns/lookup.js';
-import { type Address, type Family, checkFamily, parseAddress, parseFamily, type SocketAddress } from './green/greenio-address.js';
+import { type Address, type Family, checkFamily, parseAddress, parseFamily, type SocketAddress } from './green/greenio/address.js';
 import { checkConnect, GreenSocket, type PointSlot } from './green/greenio.js';
 import { describe, requireBoolean, requireCount, requireFunction } from './validate.js';
 

@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** lib/ files allowed over MAX_LINES until they are split; remove a name once its file is split. */
-const STILL_TO_SPLIT = ['lib/green/greenio.ts'];
+const STILL_TO_SPLIT: string[] = [];
 const MAX_LINES = 600;
 /** Circles allowed until the greenio split breaks them; remove one once it is gone. */
-const CIRCLES_STILL_TO_BREAK = [['lib/green/greenio-file.ts', 'lib/green/greenio.ts']];
+const CIRCLES_STILL_TO_BREAK: string[][] = [];
 
 /** Repository-relative paths of the `.ts` files under `dir`, sorted. */
 function sourceFiles(dir: string): string[] {

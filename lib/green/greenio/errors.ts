@@ -73,3 +73,22 @@ export function kindError(operation: string, why: string, code: 'ENOTCONN' | 'EI
   err.code = code;
   return err;
 }
+
+/**
+ * Errors after which Python's recv returns b'' (the peer is gone).
+ * @example isReset(Object.assign(new Error('x'), { code: 'ECONNRESET' })); // true
+ */
+export function isReset(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ESHUTDOWN' || code === 'ECONNABORTED';
+}
+
+/**
+ * An `EPIPE` error: the socket cannot be written any more.
+ * @example throw pipeError('GreenSocket.sendall', 'the connection was closed');
+ */
+export function pipeError(operation: string, why: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`${operation}: ${why}`);
+  err.code = 'EPIPE';
+  return err;
+}

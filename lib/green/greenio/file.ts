@@ -4,9 +4,14 @@
  * It keeps no buffer of its own: what it reads past a line end goes back into the socket's buffer,
  * so file reads and `recv` can be mixed.
  */
-import type net from 'node:net';
-import type { GreenSocket } from './greenio.js';
-import { describe } from '../validate.js';
+import { describe } from '../../validate.js';
+
+/** What a file view needs of its socket: GreenSocket's reads, writes and read-back. */
+export interface FileSocket {
+  recv(bufsize: number): Promise<Buffer>;
+  unread(chunk: Buffer): void;
+  sendall(data: string | Uint8Array): Promise<void>;
+}
 
 /** The modes `makefile` accepts; the file is always binary (Buffers). @example const mode: FileMode = 'rb'; */
 export type FileMode = 'rb' | 'wb' | 'rwb' | 'r+b' | 'w+b' | 'br' | 'bw';
@@ -40,7 +45,7 @@ export class GreenSocketFile {
 
   /** @internal Use `GreenSocket.makefile()`. */
   constructor(
-    private readonly sock: GreenSocket<net.Socket | net.Server>,
+    private readonly sock: FileSocket,
     mode: FileMode,
   ) {
     const parsed = MODES[mode as string];

@@ -5,7 +5,8 @@
  * path, for a Unix socket).
  */
 import net from 'node:net';
-import { describe } from '../validate.js';
+import { describe } from '../../validate.js';
+import { kindError } from './errors.js';
 
 /**
  * Where to connect or listen: `['127.0.0.1', 8080]`, `{ host: 'localhost', port: 8080 }`, or a
@@ -85,4 +86,38 @@ export function checkFamily(where: string, target: Target, family: Family | unde
 export function endpoint(host: string | undefined, port: number | undefined, path: string): SocketAddress {
   if (host === undefined || port === undefined) return path;
   return [host, port];
+}
+
+/**
+ * A listener's own address: `[host, port]` or its path; `ENOTCONN` when it is not listening.
+ * @example listenerName(server); // ['127.0.0.1', 8080]
+ */
+export function listenerName(server: net.Server): SocketAddress {
+  const address = server.address();
+  if (address === null) throw kindError('GreenSocket.getsockname', 'the socket is not listening', 'ENOTCONN');
+  return typeof address === 'string' ? address : [address.address, address.port];
+}
+
+/**
+ * A connection's own address. A Unix connection (`unixPath` set) that was accepted is named after
+ * the listener's path; a client (`isClient`) is unnamed (`''`). `ENOTCONN` when not connected.
+ * @example localName(stream, '', true); // ['127.0.0.1', 53124]
+ */
+export function localName(stream: net.Socket, unixPath: string, isClient: boolean): SocketAddress {
+  if (stream.localPort !== undefined) return endpoint(stream.localAddress, stream.localPort, '');
+  if (unixPath !== '') return isClient ? '' : unixPath;
+  throw kindError('GreenSocket.getsockname', 'the socket is not connected', 'ENOTCONN');
+}
+
+/**
+ * A connection's peer address (`stream` null: the socket is closed). A Unix client's peer is the
+ * path it connected to, an accepted connection's peer is unnamed. `ENOTCONN` when not connected.
+ * @example peerName(stream, '', true); // ['127.0.0.1', 8080]
+ */
+export function peerName(stream: net.Socket | null, unixPath: string, isClient: boolean): SocketAddress {
+  if (stream !== null && !stream.connecting && !stream.destroyed) {
+    if (stream.remotePort !== undefined) return endpoint(stream.remoteAddress, stream.remotePort, '');
+    if (unixPath !== '') return isClient ? unixPath : '';
+  }
+  throw kindError('GreenSocket.getpeername', 'the socket is not connected', 'ENOTCONN');
 }
