@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { EventEmitter, errorMonitor } from 'node:events';
-import { emitGuarded } from '../lib/green/guarded-emit.js';
+import { emitGuarded } from '../../lib/green/guarded-emit.js';
 
 const inherited = (self: never, args: unknown[]): unknown => EventEmitter.prototype.emit.apply(self as EventEmitter, args as [string]);
 
