@@ -217,7 +217,7 @@ const around = {
    */
   push(socket: ClaimedSocket, args: unknown[], call: Call): unknown {
     const thread = socket[kConnection];
-    if (thread !== undefined) return thread.ended || hub.storage.getStore() === thread ? call(socket as never, args) : hub.runIn(thread, call, socket as never, args);
+    if (thread !== undefined) return thread.ended || hub.storage.getStore() === thread ? call(socket as never, args) : hub.reenter(thread, call, socket as never, args);
     const current = socket[kClaim];
     if (current && !socket.connecting) current.release();
     if (socket[kUnownedData] && hub.ownerScope() !== null) return hub.runUnowned(call, socket as never, args);

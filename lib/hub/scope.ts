@@ -4,6 +4,7 @@
  * interruption waiting to be thrown; `hub.interrupt()` and `Scope.abandon()` act on them.
  */
 import { reporting } from './errors.js';
+import type { AsyncResource } from 'node:async_hooks';
 import { inspect } from 'node:util';
 import type { AnyPoint, Point } from './point.js';
 
@@ -57,6 +58,7 @@ class RareState {
   parkListeners: Array<() => void> | null = null;
   controller: AbortController | null = null;
   abortReason: unknown = NONE;
+  contextResource: AsyncResource | null = null;
 }
 
 /**
@@ -76,6 +78,14 @@ export class Scope {
   /** The scope's rarely used state, made on first write. */
   private get rare(): RareState {
     return (this.rareState ??= new RareState());
+  }
+
+  /** @internal A resource made inside the scope, entered by `hub.reenter` (Node 24+). */
+  get contextResource(): AsyncResource | null {
+    return this.rareState === null ? null : this.rareState.contextResource;
+  }
+  set contextResource(resource: AsyncResource | null) {
+    this.rare.contextResource = resource;
   }
 
   /** Called when the scope is abandoned; its owner stops waiting for the body. */
