@@ -82,9 +82,10 @@ export class BlockingDetector {
     this.timer.unref();
   }
 
-  /** Clears the timer. */
+  /** Reports a block that ended since the last tick (its tick would have), then clears the timer. */
   stop(): void {
     clearInterval(this.timer);
+    this.tick();
   }
 
   /** `thread` resumes now (woken at a point whose park stack is `stack`, or starting). */

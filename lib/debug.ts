@@ -145,17 +145,21 @@ export function formatGreenThreads(): string {
  * was blocked for longer than `resolution` seconds, as a {@link BlockingDetected} naming the green
  * thread that ran all that time without reaching a cooperative point (with `captureStacks(true)`,
  * also where it had last resumed). Noticed after the block ends, by an unref'd timer that never
- * keeps the process alive. `hubBlockingDetection(false)` stops it. A tool for development.
+ * keeps the process alive. `hubBlockingDetection(false)` stops it. Switched on again with the same
+ * resolution, the running detector goes on; with another resolution, or switched off, a block
+ * that ended since the detector's last tick is still reported before it stops. `resolution` is
+ * a `RangeError` unless a finite number of seconds > 0.
  * @example
  * debug.hubBlockingDetection(true, 0.1);
  * spawn(() => { const end = Date.now() + 300; while (Date.now() < end); }); // reported
  */
 export function hubBlockingDetection(on: boolean, resolution = 1): void {
   requireBoolean('debug.hubBlockingDetection', 'on', on);
-  const seconds = requireSeconds('debug.hubBlockingDetection', 'resolution', resolution)!;
+  const seconds = requireSeconds('debug.hubBlockingDetection', 'resolution', resolution, { allowNegative: true })!;
   if (!(seconds > 0) || seconds === Infinity) {
     throw new RangeError(`debug.hubBlockingDetection: resolution must be a finite number of seconds > 0, got ${seconds}`);
   }
+  if (on && detector?.resolution === seconds) return;
   detector?.stop();
   detector = on ? new BlockingDetector(seconds) : null;
   updateTracer();

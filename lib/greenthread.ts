@@ -201,12 +201,17 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
 
   /**
    * Resolves with the thread's return value or rejects with its exception (the kill exception if
-   * it was killed, the `Timeout` if one of its Timeouts ended it). A cooperative point.
+   * it was killed, the `Timeout` if one of its Timeouts ended it). A cooperative point. Called
+   * from the thread itself (the main thread's from outside any spawned thread) it rejects at
+   * once with an `Error`: a thread waiting for itself would never finish.
    * @example const value = await spawn(compute).wait();
    */
   wait(): Promise<T> {
     if (this.outcome === Outcome.Returned) return Promise.resolve(this.result as T);
     if (this.outcome === Outcome.Failed) return Promise.reject(this.result);
+    if (hub.currentScope().root === this) {
+      return Promise.reject(new Error(`GreenThread.wait: a green thread cannot wait for itself (${this.toString()} calling its own wait() would never finish)`));
+    }
     return hub.park<T>('green thread wait', (point) => {
       (this.waiters ??= new Set()).add(point);
       return () => this.waiters?.delete(point);

@@ -26,12 +26,13 @@
  * clock), errors.ts (the error reporter) and tracer.ts (the diagnostics hooks).
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { inspect } from 'node:util';
 import { hubClock } from './hub/clock.js';
-import { reporting, type ErrorReporter } from './hub/errors.js';
+import { printError, reporting, type ErrorReporter } from './hub/errors.js';
 import { Point, settleObserver, type AnyPoint, type Cleanup } from './hub/point.js';
 import { abandonment, NONE, Scope, type Owned } from './hub/scope.js';
 import type { Tracer } from './hub/tracer.js';
-import { requireSeconds } from './validate.js';
+import { describe, requireSeconds } from './validate.js';
 
 export { CLOCK_ORIGIN } from './hub/clock.js';
 export { printError, type ErrorReporter } from './hub/errors.js';
@@ -79,15 +80,45 @@ export interface Runnable {
  * getHub().errorReporter = (err, source) => myLogger.error({ err, source });
  */
 export class Hub {
-  /** Where unobserved errors go. Replace it to log elsewhere; the default prints to stderr. */
+  /**
+   * Where unobserved errors go: a function `(err, source) => void`; the default,
+   * {@link printError}, prints them with their stack to stderr. Setting `null` or `undefined`
+   * restores that default; anything else that is not a function is a `TypeError`. A reporter
+   * that throws loses nothing: the original error and the reporter's failure are both printed.
+   * @example
+   * getHub().errorReporter = (err, source) => myLogger.error({ err, source });
+   * getHub().errorReporter = null; // back to printError
+   */
   get errorReporter(): ErrorReporter {
     return reporting.reporter;
   }
-  set errorReporter(reporter: ErrorReporter) {
+  set errorReporter(reporter: ErrorReporter | null | undefined) {
+    if (reporter === null || reporter === undefined) {
+      reporting.reporter = printError;
+      return;
+    }
+    if (typeof reporter !== 'function') {
+      throw new TypeError(`hub.errorReporter must be a function, or null/undefined for the default printError, got ${describe(reporter)}`);
+    }
     reporting.reporter = reporter;
   }
-  /** Seconds an interrupted scope may stay away from cooperative points before it is abandoned. */
-  abandonGrace = 0.01;
+  /**
+   * Seconds an interrupted scope may stay away from cooperative points before it is abandoned
+   * (default 0.01). A `TypeError`/`RangeError` unless a finite number >= 0 (at most
+   * 2147483.647, the longest delay of a Node timer).
+   * @example getHub().abandonGrace = 0.1; // give threads awaiting plain promises longer to yield
+   */
+  get abandonGrace(): number {
+    return this.grace;
+  }
+  set abandonGrace(seconds: number) {
+    const checked = requireSeconds('hub.abandonGrace', 'seconds', seconds)!;
+    if (checked * 1000 > MAX_TIMER_MS) {
+      throw new RangeError(`hub.abandonGrace: seconds must be finite and at most ${MAX_TIMER_MS / 1000}, got ${checked}`);
+    }
+    this.grace = checked;
+  }
+  private grace = 0.01;
   private killGrace = 1;
   /**
    * Seconds a child process owned by an interrupted green thread gets between `SIGTERM` and
@@ -397,7 +428,7 @@ export class Hub {
       scope.disown(watchdog);
       if (!scope.ended && !scope.parked && stillApplies()) scope.abandon(reason);
     };
-    const timer = this.runOutside(setTimeout, check, this.abandonGrace * 1000);
+    const timer = this.runOutside(setTimeout, check, this.grace * 1000);
     scope.adopt(watchdog);
     return () => {
       clearTimeout(timer);
@@ -431,6 +462,15 @@ export class Hub {
   /** Passes an error nobody else will see to {@link Hub.errorReporter}. */
   reportError(err: unknown, source: string): void {
     reporting.report(err, source);
+  }
+
+  /**
+   * How `console.log` and `util.inspect` show the hub: its settings and how many entries wait in
+   * the run queue for the next turn, none of its internals.
+   * @example inspect(getHub()); // 'Hub { abandonGrace: 0.01, terminationGrace: 1, ready: 0 }'
+   */
+  [inspect.custom](): string {
+    return `Hub { abandonGrace: ${this.grace}, terminationGrace: ${this.killGrace}, ready: ${this.ready.length} }`;
   }
 
   private runReady(): void {

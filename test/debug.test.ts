@@ -331,6 +331,30 @@ describe('debug', () => {
       expect(long.map((b) => b.message.match(/resolution [\d.]+ s/)![0])).to.deep.equal(['resolution 0.2 s']);
     });
 
+    it('keeps the running detector when switched on again with the same resolution: a block just before is still reported', async () => {
+      debug.hubBlockingDetection(true, 0.1);
+      await pause(20);
+      busy(300);
+      debug.hubBlockingDetection(true, 0.1);
+      await pause(150);
+      const long = blockings().filter((b) => b.seconds >= 0.2);
+      expect(long).to.have.length(1);
+      expect(long[0]!.seconds).to.be.within(0.2, 0.6);
+    });
+
+    it('reports a block that ended since its last tick when switched to another resolution or off', async () => {
+      debug.hubBlockingDetection(true, 0.1);
+      await pause(20);
+      busy(300);
+      debug.hubBlockingDetection(true, 0.2);
+      await pause(20);
+      busy(300);
+      debug.hubBlockingDetection(false);
+      await pause(150);
+      const long = blockings().filter((b) => b.seconds >= 0.25);
+      expect(long.map((b) => b.message.match(/resolution [\d.]+ s/)![0])).to.deep.equal(['resolution 0.1 s', 'resolution 0.2 s']);
+    });
+
     it('never keeps the process alive (its timer is unref\'d)', async () => {
       const index = fileURLToPath(new URL('../lib/index.js', import.meta.url));
       const script = `const { debug } = await import(${JSON.stringify(index)}); debug.hubBlockingDetection(true, 0.05);`;
@@ -344,7 +368,7 @@ describe('debug', () => {
     it('validates its arguments: on a boolean, resolution seconds > 0', () => {
       expect(() => debug.hubBlockingDetection(bad('on'))).to.throw(TypeError, 'debug.hubBlockingDetection: on must be a boolean, got string "on"');
       expect(() => debug.hubBlockingDetection(true, 0)).to.throw(RangeError, 'debug.hubBlockingDetection: resolution must be a finite number of seconds > 0, got 0');
-      expect(() => debug.hubBlockingDetection(true, -1)).to.throw(RangeError, 'resolution must be >= 0 seconds, got -1');
+      expect(() => debug.hubBlockingDetection(true, -1)).to.throw(RangeError, 'debug.hubBlockingDetection: resolution must be a finite number of seconds > 0, got -1');
       expect(() => debug.hubBlockingDetection(true, Infinity)).to.throw(RangeError, 'resolution must be a finite number of seconds > 0, got Infinity');
       expect(() => debug.hubBlockingDetection(true, bad('1'))).to.throw(TypeError, 'resolution must be a number of seconds, got string "1"');
     });

@@ -354,6 +354,23 @@ describe('green threads', () => {
       expect(await rejectionOf(thread.wait())).to.equal(err);
       expect(reports).to.deep.equal([]);
     });
+
+    it('rejects at once with an Error when a thread waits for itself, instead of hanging', async () => {
+      const thread = spawn(async () => {
+        await sleep(0);
+        return Promise.race([rejectionOf(getCurrent().wait()), sleep(0.5).then(() => 'still waiting')]);
+      });
+      const err = await thread.wait();
+      expect(err).to.be.an.instanceOf(Error);
+      expect((err as Error).message).to.equal(`GreenThread.wait: a green thread cannot wait for itself (GreenThread#${thread.id} calling its own wait() would never finish)`);
+      expect(thread.dead).to.equal(true);
+    });
+
+    it('rejects at once when the main thread waits for itself from outside any spawned thread', async () => {
+      const err = await Promise.race([rejectionOf(getCurrent().wait()), sleep(0.5).then(() => 'still waiting')]);
+      expect(err).to.be.an.instanceOf(Error);
+      expect((err as Error).message).to.match(/^GreenThread\.wait: a green thread cannot wait for itself \(GreenThread#\d+ \(main\) calling its own wait\(\) would never finish\)$/);
+    });
   });
 
   describe('GreenThread.link and unlink', () => {

@@ -5,8 +5,9 @@
  */
 import { expect } from 'chai';
 import { getHub, GreenletExit, sleep, spawn, spawnN, Timeout, withTimeout, type GreenThread } from '../lib/index.js';
-import type { Point } from '../lib/hub.js';
-import { inThread, never, since } from './support.js';
+import { inspect } from 'node:util';
+import { printError, type Point } from '../lib/hub.js';
+import { bad, inThread, never, since } from './support.js';
 
 type Report = { err: unknown; source: string };
 
@@ -125,6 +126,47 @@ describe('hub', () => {
       expect(text).to.contain('the hub error reporter');
     });
 
+    it('prints both the original error with its source and the reporter\'s failure when the reporter throws', async () => {
+      hub.errorReporter = () => {
+        throw new Error('reporter broke');
+      };
+      const err = new Error('the original failure');
+      let thread: GreenThread<void> | undefined;
+      const text = await capturingStderr(async () => {
+        thread = spawnN(() => {
+          throw err;
+        });
+        await sleep(0.01);
+      });
+      expect(text).to.contain(`eventlet: GreenThread#${thread!.id}`);
+      expect(text).to.contain(err.stack!.split('\n').slice(0, 2).join('\n'));
+      expect(text).to.match(/eventlet: the hub error reporter \(while reporting the error above\) failed:\nError: reporter broke/);
+      expect(text.indexOf('the original failure')).to.be.below(text.indexOf('reporter broke'));
+    });
+
+    it('rejects a reporter that is not a function with a TypeError naming errorReporter, and keeps the one in use', () => {
+      const inUse = hub.errorReporter;
+      expect(() => (hub.errorReporter = bad(42))).to.throw(TypeError, 'hub.errorReporter must be a function, or null/undefined for the default printError, got number 42');
+      expect(() => (hub.errorReporter = bad('log'))).to.throw(TypeError, 'hub.errorReporter must be a function, or null/undefined for the default printError, got string "log"');
+      expect(() => (hub.errorReporter = bad({}))).to.throw(TypeError, 'hub.errorReporter must be a function');
+      expect(hub.errorReporter).to.equal(inUse);
+    });
+
+    it('goes back to the default printError when set to null or undefined', async () => {
+      hub.errorReporter = null;
+      expect(hub.errorReporter).to.equal(printError);
+      hub.errorReporter = () => {};
+      hub.errorReporter = undefined;
+      expect(hub.errorReporter).to.equal(printError);
+      const text = await capturingStderr(async () => {
+        spawnN(() => {
+          throw new Error('printed after a reset');
+        });
+        await sleep(0.01);
+      });
+      expect(text).to.contain('printed after a reset');
+    });
+
     it('receives an exception thrown by a hub callback, and the rest of the batch and later sleeps run normally (#24)', async () => {
       const delay = 0.03;
       const err = new Error('callback failed');
@@ -218,6 +260,25 @@ describe('hub', () => {
       expect(since(start)).to.be.at.least(0.15).and.below(0.4);
     });
 
+    it('is 0.01 s by default and accepts any finite number of seconds >= 0, 0 included', () => {
+      expect(savedGrace).to.equal(0.01);
+      hub.abandonGrace = 0;
+      expect(hub.abandonGrace).to.equal(0);
+      hub.abandonGrace = 2.5;
+      expect(hub.abandonGrace).to.equal(2.5);
+    });
+
+    it('rejects what is not a finite number of seconds >= 0 with a TypeError or RangeError naming it, keeping its value', () => {
+      hub.abandonGrace = 0.2;
+      expect(() => (hub.abandonGrace = -1)).to.throw(RangeError, 'hub.abandonGrace: seconds must be >= 0 seconds, got -1');
+      expect(() => (hub.abandonGrace = bad('x'))).to.throw(TypeError, 'hub.abandonGrace: seconds must be a number of seconds, got string "x"');
+      expect(() => (hub.abandonGrace = NaN)).to.throw(TypeError, 'hub.abandonGrace: seconds must be a number of seconds, got number NaN');
+      expect(() => (hub.abandonGrace = bad(null))).to.throw(TypeError, 'hub.abandonGrace: seconds must be a number of seconds, got null');
+      expect(() => (hub.abandonGrace = Infinity)).to.throw(RangeError, 'hub.abandonGrace: seconds must be finite and at most 2147483.647, got Infinity');
+      expect(() => (hub.abandonGrace = 1e10)).to.throw(RangeError, 'hub.abandonGrace: seconds must be finite and at most 2147483.647, got 10000000000');
+      expect(hub.abandonGrace).to.equal(0.2);
+    });
+
     it('does not delay a kill delivered at a cooperative point', async () => {
       hub.abandonGrace = 1;
       const parked = spawn(() => sleep(10));
@@ -226,6 +287,18 @@ describe('hub', () => {
       await parked.kill();
       expect(since(start)).to.be.below(0.1);
       expect(parked.dead).to.equal(true);
+    });
+  });
+
+  describe('inspection', () => {
+    it('inspects compactly, as console.log shows it: its settings and its run queue, none of its internals', () => {
+      hub.abandonGrace = 0.05;
+      const shown = inspect(hub).match(/^Hub \{ abandonGrace: 0\.05, terminationGrace: 1, ready: (\d+) \}$/);
+      expect(shown, inspect(hub)).to.not.equal(null);
+      const ready = Number(shown![1]);
+      hub.schedule({ run() {} });
+      hub.schedule({ run() {} });
+      expect(inspect({ hub })).to.equal(`{ hub: Hub { abandonGrace: 0.05, terminationGrace: 1, ready: ${ready + 2} } }`);
     });
   });
 

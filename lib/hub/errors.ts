@@ -22,12 +22,16 @@ export function printError(err: unknown, source: string): void {
 export const reporting = {
   /** Where unobserved errors go. */
   reporter: printError as ErrorReporter,
-  /** Passes an error nobody else will see to the reporter; a reporter that throws is printed. */
+  /**
+   * Passes an error nobody else will see to the reporter. A reporter that throws loses nothing:
+   * the original error (with its source) and the reporter's failure are both printed.
+   */
   report(err: unknown, source: string): void {
     try {
       this.reporter(err, source);
     } catch (reporterError) {
-      printError(reporterError, 'the hub error reporter');
+      printError(err, source);
+      printError(reporterError, 'the hub error reporter (while reporting the error above)');
     }
   },
 };
