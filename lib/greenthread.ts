@@ -118,7 +118,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   }
   private waiters: Set<Waiter<T>> | null = null;
   private links: Link[] | null = null;
-  private endHooks: EndHook[] | null = null;
+  /** The bookkeeping hooks run at the end: one alone (a pool's), or a list. */
+  private endHooks: EndHook | EndHook[] | null = null;
   private cancelStart: (() => void) | null = null;
   /** @internal This thread's index in the long-lived list of live threads, -1 when not in it. */
   liveSlot = -1;
@@ -306,7 +307,9 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   /** @internal Bookkeeping hook run when the thread ends (pools use it); not a user link. */
   onEnd(hook: (thread: GreenThread<T>) => void): void {
     if (this.dead) hook(this);
-    else (this.endHooks ??= []).push(hook);
+    else if (this.endHooks === null) this.endHooks = hook;
+    else if (typeof this.endHooks === 'function') this.endHooks = [this.endHooks, hook];
+    else this.endHooks.push(hook);
   }
 
   override get dying(): boolean {
@@ -386,7 +389,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
   private runEndHooks(): void {
     const hooks = this.endHooks;
     this.endHooks = null;
-    if (hooks) for (const hook of hooks) hook(this);
+    if (typeof hooks === 'function') hooks(this);
+    else if (hooks !== null) for (const hook of hooks) hook(this);
   }
 
   private runLinks(): void {
