@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { REPLServer } from 'node:repl';
 import { GreenSocket } from './green/greenio.js';
 import { getHub } from './hub.js';
-import { describe } from './validate.js';
+import { describe, isThenable } from './validate.js';
 
 /**
  * Where the backdoor listens: a port on 127.0.0.1, a `[host, port]` tuple or `{ host, port }`
@@ -76,7 +76,7 @@ export interface BackdoorServer {
  */
 export function backdoorServing(api: object): BackdoorServer {
   async function backdoor(sock: BackdoorAddress, locals: Record<string, unknown> = {}, options: BackdoorOptions = {}): Promise<Backdoor> {
-    if (isThenable(sock)) sock = await sock;
+    if (isThenable(sock)) sock = (await sock) as BackdoorAddress;
     if (locals === null || typeof locals !== 'object') throw new TypeError(`${WHERE}: locals must be an object, got ${describe(locals)}`);
     if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${describe(options)}`);
     const allowRemote = options.allowRemote ?? false;
@@ -99,10 +99,6 @@ export function backdoorServing(api: object): BackdoorServer {
 function listeningSocket(sock: GreenSocket<net.Server> | GreenSocket<net.Socket>): net.Server {
   if (!(sock.socket instanceof net.Server)) throw new TypeError(`${WHERE}: sock must be a listening GreenSocket (from listen()), got a connected one`);
   return (sock as GreenSocket<net.Server>).detach(WHERE);
-}
-
-function isThenable(value: unknown): value is PromiseLike<GreenSocket<net.Server>> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** Checks a server the caller made: it must listen, on a loopback address unless allowed. */

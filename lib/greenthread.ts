@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { hub, Scope, type Point, type Runnable } from './hub.js';
 import { interruptionOutcome } from './timeout.js';
 import { requireSignal, whenAborted } from './signals.js';
-import { requireFunction, requireSeconds } from './validate.js';
+import { isThenable, requireFunction, requireSeconds } from './validate.js';
 
 /**
  * The default exception of `kill()`: "this thread was asked to exit". Never reported by the hub.
@@ -497,10 +497,6 @@ function bodyReturned(value: unknown): void {
 /** The body's promise rejected: the current scope is its thread (see {@link startBody}). */
 function bodyFailed(err: unknown): void {
   (hub.currentScope() as GreenThread<unknown>).settleBody(false, err);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function sameArgs(a: unknown[], b: unknown[]): boolean {

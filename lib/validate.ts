@@ -4,6 +4,14 @@
  * changed, so a rejected call leaves no trace.
  */
 
+/**
+ * True for a thenable (an object or function with a `then` method), as promises treat it.
+ * @example if (isThenable(result)) await result;
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 /** Describes a value for an error message: `number 42`, `string "x"`, `null`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

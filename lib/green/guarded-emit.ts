@@ -5,6 +5,7 @@
  * them) from every other one (which stays an unhandled rejection, as in plain Node).
  */
 import { EventEmitter, errorMonitor } from 'node:events';
+import { isThenable } from '../validate.js';
 
 /** Called with what a listener's returned promise rejected with; returns true when it is handled. */
 export type RejectionFilter = (reason: unknown) => boolean;
@@ -96,8 +97,4 @@ function watch(promise: PromiseLike<unknown>, handles: RejectionFilter): void {
  */
 function capturesRejections(emitter: EventEmitter): boolean {
   return EventEmitter.captureRejections || (emitter as { domain?: unknown }).domain != null;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }

@@ -3,7 +3,7 @@
  * iterables, zipped as Python's `zip`, with promise items awaited as `for await` would.
  */
 import { hub } from '../hub.js';
-import { describe } from '../validate.js';
+import { describe, isThenable } from '../validate.js';
 
 async function* toAsync<T>(iterable: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
   yield* iterable as AsyncIterable<T>;
@@ -24,10 +24,6 @@ async function* zipAsync(iterables: Array<Iterable<unknown> | AsyncIterable<unkn
 
 function isSyncIterable(value: Iterable<unknown> | AsyncIterable<unknown>): value is Iterable<unknown> {
   return typeof value === 'string' || typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function';
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** Returned by {@link ArgumentSource.next} when the input is exhausted. */
