@@ -347,13 +347,8 @@ export class GreenThread<T = unknown> extends Scope implements Runnable {
     return `GreenThread#${this.id}${this.name ? ` (${this.name})` : ''}`;
   }
 
-  /** @internal The body returned (`returned`) or threw `value`. */
-  settleBody(returned: boolean, value: unknown): void {
-    this.bodySettled(returned, value);
-  }
-
   /** @internal The body returned `value` or threw it: the thread ends. */
-  protected bodySettled(returned: boolean, value: unknown): void {
+  bodySettled(returned: boolean, value: unknown): void {
     if (this.dead) return; // abandoned earlier: the late result is dropped
     const outcome = interruptionOutcome(this, returned, value, this.killed, this.killError);
     this.finish(outcome.returned ? Outcome.Returned : Outcome.Failed, outcome.value, this.killed);
@@ -474,29 +469,29 @@ function startBody(thread: GreenThread<unknown>, fn: (...args: unknown[]) => unk
   try {
     value = fn(...args);
   } catch (err) {
-    thread.settleBody(false, err);
+    thread.bodySettled(false, err);
     return;
   }
   if (value instanceof Promise && Object.getPrototypeOf(value) === Promise.prototype) {
     value.then(bodyReturned, bodyFailed);
   } else if (isThenable(value)) {
     value.then(
-      (v) => thread.settleBody(true, v),
-      (e) => thread.settleBody(false, e),
+      (v) => thread.bodySettled(true, v),
+      (e) => thread.bodySettled(false, e),
     );
   } else {
-    thread.settleBody(true, value);
+    thread.bodySettled(true, value);
   }
 }
 
 /** The body's promise fulfilled: the current scope is its thread (see {@link startBody}). */
 function bodyReturned(value: unknown): void {
-  (hub.currentScope() as GreenThread<unknown>).settleBody(true, value);
+  (hub.currentScope() as GreenThread<unknown>).bodySettled(true, value);
 }
 
 /** The body's promise rejected: the current scope is its thread (see {@link startBody}). */
 function bodyFailed(err: unknown): void {
-  (hub.currentScope() as GreenThread<unknown>).settleBody(false, err);
+  (hub.currentScope() as GreenThread<unknown>).bodySettled(false, err);
 }
 
 function sameArgs(a: unknown[], b: unknown[]): boolean {

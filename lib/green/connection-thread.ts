@@ -158,7 +158,7 @@ export class ConnectionThread extends GreenThread<void> {
   }
 
   /** @internal The connection closed: the thread ends (abandoned, so poisoned, when it was killed). */
-  protected override bodySettled(returned: boolean, value: unknown): void {
+  override bodySettled(returned: boolean, value: unknown): void {
     if (this.dying) this.abandon(this.killException);
     else super.bodySettled(returned, value);
   }
