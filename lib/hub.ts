@@ -146,14 +146,6 @@ export class Hub {
     settleObserver.tracer = tracer;
   }
   private tracerInUse: Tracer | null = null;
-  /** @internal The hub's coarse clock in milliseconds since `CLOCK_ORIGIN` (see hub/clock.ts). */
-  get clock(): number {
-    return hubClock.now;
-  }
-  /** @internal True while the run queue's batch runs. */
-  get inTurn(): boolean {
-    return hubClock.inTurn;
-  }
   /** @internal Called at the start of every hub turn (greenthread.ts keeps its list of live threads). */
   onTurn: () => void = () => {};
 
