@@ -7,11 +7,17 @@
  * Patching is done in place on Node's own module objects (see `monkeyPatch`), so every module
  * loaded later — by `require`, `import` or Node itself — gets the green versions without any
  * module hooks.
+ *
+ * Its first line holds the IPC messages a forked process receives while the preloads load (see
+ * `holdStartupMessages`); the rest of the package loads after it, by a dynamic import.
  * @example
  * // EVENTLET_PATCH=net,dns node --import eventlet/loader server.js
  */
-import { monkeyPatch, type MonkeyPatchOptions } from '../lib/patcher.js';
-import { patchOptions } from './patch-options.js';
+import { holdStartupMessages } from '../lib/startup-messages.js';
+import type { MonkeyPatchOptions } from '../lib/patcher.js';
+
+holdStartupMessages();
+const [{ monkeyPatch }, { patchOptions }] = await Promise.all([import('../lib/patcher.js'), import('./patch-options.js')]);
 
 function patchFromEnvironment(): void {
   let options: MonkeyPatchOptions | null;
