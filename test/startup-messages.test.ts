@@ -2,36 +2,52 @@ import { expect } from 'chai';
 import { fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { MAX_HELD_MESSAGES } from '../lib/startup-messages.js';
+import { HOLD_LIMIT_MS, MAX_HELD_MESSAGES } from '../lib/startup-messages.js';
 import { PATCH_MODES, runFixture } from './fixture-runs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = { ...process.env, NODE_OPTIONS: '' };
 
-interface ClusterReport {
-  codes: Record<string, number>;
-  late: { count: number; first: number; lastButOne: number };
+interface Heard {
+  heard: unknown[];
+  emitIsNodes: boolean;
 }
 
-describe('startup messages (IPC messages sent while a forked program\'s preloads load, under the loader)', function () {
+interface ClusterReport {
+  codes: Record<string, number | null>;
+  reports: { cjsNotListening: { emitIsNodes: boolean }; late: Heard; afterLimit: Heard };
+}
+
+describe('startup messages (a cluster worker\'s IPC messages sent while its preloads load, under the loader)', function () {
   this.timeout(30_000);
   let cluster: ClusterReport;
   before(async () => {
-    cluster = (await runFixture<ClusterReport>('startup-messages/cluster.cjs', PATCH_MODES[1]!, { timeoutMs: 20_000 })).report;
+    cluster = (await runFixture<ClusterReport>('startup-messages/cluster.cjs', PATCH_MODES[1]!, { timeoutMs: 25_000 })).report;
   });
 
-  it('lets a CommonJS cluster worker hear the primary\'s message on process, and on cluster.worker', () => {
+  it('lets a CommonJS worker hear the primary\'s message on process, and on cluster.worker', () => {
     expect(cluster.codes).to.include({ cjsOnProcess: 7, cjsOnWorker: 7 });
   });
 
-  it('lets an ES module cluster worker hear it on cluster.worker', () => {
-    expect(cluster.codes).to.include({ esmOnWorker: 7 });
+  it('lets an ES module worker hear it on process, and on cluster.worker', () => {
+    expect(cluster.codes).to.include({ esmOnProcess: 7, esmOnWorker: 7 });
   });
 
-  it(`keeps the newest ${MAX_HELD_MESSAGES} for a worker that listens late, in order, dropping older ones`, () => {
-    const sent = 1004 + 1; // 0 to 1003, then 'last'
-    expect(cluster.late).to.deep.equal({ count: MAX_HELD_MESSAGES, first: sent - MAX_HELD_MESSAGES, lastButOne: 1003 });
-    expect(cluster.codes).to.include({ late: 7 });
+  it('drops what it held when the primary disconnects the worker meanwhile, instead of replaying it to a closed channel', () => {
+    expect(cluster.codes).to.include({ disconnected: 0 });
+  });
+
+  it('gives process.emit back once a CommonJS main that never listens has run', () => {
+    expect(cluster.reports.cjsNotListening).to.deep.equal({ emitIsNodes: true });
+  });
+
+  it(`gives a worker that listens late the newest ${MAX_HELD_MESSAGES} held messages in order, then the later ones`, () => {
+    const newest = Array.from({ length: MAX_HELD_MESSAGES }, (_, i) => 1004 - MAX_HELD_MESSAGES + i);
+    expect(cluster.reports.late).to.deep.equal({ heard: [...newest, 'after', 'last'], emitIsNodes: true });
+  });
+
+  it(`holds nothing longer than ${HOLD_LIMIT_MS} ms: a worker listening after that hears only what came later`, () => {
+    expect(cluster.reports.afterLimit).to.deep.equal({ heard: ['after', 'last'], emitIsNodes: true });
   });
 
   it('leaves a plain forked child to Node\'s own queue: process.emit untouched, every message heard in order', async () => {
