@@ -94,6 +94,7 @@ function releasingAfterMain(this: unknown, request: string, parent: unknown, isM
   }
 }
 
+/** A `'newListener'` listener: once the program listens for messages, the hold ends (a tick later, the listener added). */
 function releaseOnMessageListener(event: string | symbol): void {
   if (event === 'message') process.nextTick(release);
 }
