@@ -43,7 +43,7 @@ export const workload: Workload = {
     { ours: 'ours', baseline: 'immediate', label: 'setImmediate per await, no ALS', goal: 1.1 },
   ],
   note:
-    'pingpong: a switch is one Point and one promise, and one setImmediate per hub turn (both threads\' points share a batch). Profiled (Node 24, 1M switches): the hub\'s clock reading, Date.now(), is the largest own cost of a park (4.4% of samples; 110-430 ns per call on this VM under load), taken when a thread parks outside a hub turn, i.e. in the microtasks after it. ' +
+    'pingpong: a switch is one Point and one promise, and one setImmediate per hub turn (both threads\' points share a batch). Profiled (Node 24, 1M switches): the hub\'s clock reading, Date.now(), is the largest own cost of a park (4.4% of samples; 110-430 ns per call on this VM under load, ~40 ns idle), taken when a thread parks outside a hub turn, i.e. in the microtasks after it. ' +
     'Tried and dropped: ending the turn\'s moment in a reaction to a settled promise, so those parks need no reading: a promise reaction costs 0.6-0.9 µs on Node 24 and ~2 µs on Node 20 with the package\'s async hooks, more than the clock reading it saves.',
 };
 
