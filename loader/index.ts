@@ -8,16 +8,23 @@
  * loaded later — by `require`, `import` or Node itself — gets the green versions without any
  * module hooks.
  *
- * Its first line holds the IPC messages a forked process receives while the preloads load (see
- * `holdStartupMessages`); the rest of the package loads after it, by a dynamic import.
+ * Its first line holds the IPC messages a cluster worker receives while the preloads load (see
+ * `holdStartupMessages`); the rest of the package is then required synchronously. On Node 20, whose
+ * `--import` reads files asynchronously, `node --require eventlet/loader app.js` holds from the
+ * very start (a message sent right after `fork()`).
  * @example
  * // EVENTLET_PATCH=net,dns node --import eventlet/loader server.js
  */
+import { createRequire } from 'node:module';
 import { holdStartupMessages } from '../lib/startup-messages.js';
 import type { MonkeyPatchOptions } from '../lib/patcher.js';
 
 holdStartupMessages();
-const [{ monkeyPatch }, { patchOptions }] = await Promise.all([import('../lib/patcher.js'), import('./patch-options.js')]);
+// Loaded synchronously (require of an ES module, Node >= 20.19): no event-loop turn passes between
+// the hold above and the patching below, and `--require eventlet/loader` works as well as `--import`.
+const load = createRequire(import.meta.url);
+const { monkeyPatch } = load('../lib/patcher.js') as typeof import('../lib/patcher.js');
+const { patchOptions } = load('./patch-options.js') as typeof import('./patch-options.js');
 
 function patchFromEnvironment(): void {
   let options: MonkeyPatchOptions | null;

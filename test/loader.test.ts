@@ -5,11 +5,11 @@ import { patchOptions } from '../loader/patch-options.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs a fixture the way a user would: `node --import eventlet/loader fixtures/<name>`. */
-function runUnderLoader(fixture: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+/** Runs a fixture the way a user would: `node --import eventlet/loader fixtures/<name>` (or `--require`). */
+function runUnderLoader(fixture: string, env: Record<string, string> = {}, flag: '--import' | '--require' = '--import'): { status: number | null; stdout: string; stderr: string } {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
-  const result = spawnSync(process.execPath, ['--import', 'eventlet/loader', `fixtures/${fixture}`], {
+  const result = spawnSync(process.execPath, [flag, 'eventlet/loader', `fixtures/${fixture}`], {
     cwd: root,
     env: childEnv,
     encoding: 'utf8',
@@ -18,8 +18,8 @@ function runUnderLoader(fixture: string, env: Record<string, string> = {}): { st
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function report(fixture: string, env: Record<string, string> = {}): Record<string, unknown> {
-  const { status, stdout, stderr } = runUnderLoader(fixture, env);
+function report(fixture: string, env: Record<string, string> = {}, flag: '--import' | '--require' = '--import'): Record<string, unknown> {
+  const { status, stdout, stderr } = runUnderLoader(fixture, env, flag);
   expect(stderr, 'stderr').to.equal('');
   expect(status, 'exit status').to.equal(0);
   return JSON.parse(stdout) as Record<string, unknown>;
@@ -42,6 +42,12 @@ describe('loader (node --import eventlet/loader)', () => {
       requireTimersIsGreen: true,
       requireFsIsGreen: true,
     });
+  });
+
+  it('patches the same way when preloaded with --require (it loads synchronously), for ESM and CommonJS entries', () => {
+    expect(report('loader-report.mjs', {}, '--require')).to.deep.equal(report('loader-report.mjs'));
+    expect(report('loader-report.cjs', {}, '--require')).to.deep.equal(report('loader-report.cjs'));
+    expect(report('loader-report.cjs', {}, '--require').patched).to.have.length(6);
   });
 
   it('patches only the modules listed in EVENTLET_PATCH', () => {

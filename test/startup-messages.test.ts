@@ -50,6 +50,19 @@ describe('startup messages (a cluster worker\'s IPC messages sent while its prel
     expect(cluster.reports.afterLimit).to.deep.equal({ heard: ['after', 'last'], emitIsNodes: true });
   });
 
+  for (const flag of ['--require', '--import']) {
+    // Node 20 reads --import files asynchronously: the channel may be read before any preload runs
+    const earlyMayBeLost = flag === '--import' && Number(process.versions.node.split('.')[0]) < 22;
+    const title = earlyMayBeLost
+      ? `holds, on Node 20 under ${flag}, what reaches a worker once the loader runs (sent at fork(), it may be lost as under any --import)`
+      : `lets workers preloaded with ${flag} eventlet/loader hear what the primary sent right after fork(), on 'online' and later, in order`;
+    it(title, async () => {
+      const { report } = await runFixture<Record<string, string[]>>('startup-messages/at-fork.cjs', { title: flag, nodeArgs: [flag, 'eventlet/loader'], env: {} }, { timeoutMs: 25_000 });
+      const allowed = earlyMayBeLost ? [['a', 'b', 'last'], ['b', 'last'], ['last']] : [['a', 'b', 'last']];
+      for (const heard of [report.cjs, report.esm]) expect(allowed, `heard ${JSON.stringify(heard)}`).to.deep.include(heard);
+    });
+  }
+
   it('leaves a plain forked child to Node\'s own queue: process.emit untouched, every message heard in order', async () => {
     const child = fork('fixtures/startup-messages/child.cjs', { cwd: root, env, execArgv: ['--import', 'eventlet/loader', '--import', './fixtures/startup-messages/announcing-preload.mjs'] });
     const [preloading] = (await once(child, 'message')) as [string];
