@@ -18,7 +18,7 @@
 //
 // Run it with `npm run example:backdoor` (which builds first), or `node examples/backdoor.js [port]`
 // after `npm run build`. The port defaults to 3000; 0 picks a free one (printed on start).
-import { backdoor, debug, spawn, sleep, LightQueue, GreenletExit } from '../dist/lib/index.js';
+import { backdoor, debug, spawn, sleep, LightQueue, GreenletExit } from 'eventlet';
 
 const port = Number(process.argv[2] ?? 3000);
 

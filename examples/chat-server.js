@@ -10,7 +10,7 @@
 //
 // Try it: `npm run build && node examples/chat-server.js 7001`, then `nc 127.0.0.1 7001` in two
 // terminals.
-import { listen, serve, spawn, getCurrent, Queue, StopServe } from '../dist/lib/index.js';
+import { listen, serve, spawn, getCurrent, Queue, StopServe } from 'eventlet';
 
 const port = Number(process.argv[2] ?? 0);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

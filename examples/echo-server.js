@@ -9,7 +9,7 @@
 // once; the next ones wait, connected, until a handler finishes.
 //
 // Try it: `npm run build && node examples/echo-server.js 7000`, then `nc 127.0.0.1 7000`.
-import { listen, serve, StopServe, isTimeout } from '../dist/lib/index.js';
+import { listen, serve, StopServe, isTimeout } from 'eventlet';
 
 const IDLE_SECONDS = 30;
 const CONCURRENCY = 100;

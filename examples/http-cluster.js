@@ -24,7 +24,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import { GreenletExit, isTimeout, monkeyPatch, sleep, spawn, tpool, withTimeout } from '../dist/lib/index.js';
+import { GreenletExit, isTimeout, monkeyPatch, sleep, spawn, tpool, withTimeout } from 'eventlet';
 
 const REQUEST_SECONDS = 10;
 const HOST = '127.0.0.1';

@@ -9,7 +9,7 @@
 // loops forever is killed at the end (its `finally` runs). Times are in seconds, as in eventlet.
 //
 // Run it with `npm run example` (which builds first), or `npm run build && node examples/pipeline.js`.
-import { spawn, spawnAfter, sleep, withTimeout, isTimeout, GreenletExit, Queue, GreenPool } from '../dist/lib/index.js';
+import { spawn, spawnAfter, sleep, withTimeout, isTimeout, GreenletExit, Queue, GreenPool } from 'eventlet';
 
 const JOB_TIMEOUT = 0.15; // seconds each job may take
 const WORKERS = 3;
