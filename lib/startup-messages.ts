@@ -3,10 +3,10 @@
  *
  * Node queues the `'message'` events of a forked child until it has a `'message'` listener. A
  * cluster worker has one from its first turn — the one Node adds to forward to `cluster.worker` —
- * so what reaches it before its program listens is emitted to nobody and lost. Without `--import`,
+ * so what reaches it before its program listens is emitted to nobody and lost. Without preloads,
  * a CommonJS worker's first line runs in the turn Node sets up the channel, so nothing is lost;
- * under `--import`, the preloads load first, over many event-loop turns (the loader's own modules
- * take ~50 ms), and a primary's message to a worker that is still loading vanishes. The loader
+ * with them, the program starts only once they have loaded (~50 ms for the loader, and `--import`
+ * modules may take event-loop turns), and a primary's message to a worker still loading vanishes. The loader
  * therefore holds a cluster worker's `'message'` events from its first line until the program can
  * hear them, then emits them in the order they came, before any later one:
  *
@@ -19,7 +19,9 @@
  *
  * At most {@link MAX_HELD_MESSAGES} are held (the newest); messages held when the channel closes
  * are dropped, as Node drops what arrives after it. What arrives before the loader's first line
- * runs (while Node reads its first modules) is out of reach, as with any `--import`.
+ * runs is out of its reach: nothing from Node 22 on, whose `--import` reads its files without
+ * turning the event loop; on Node 20, a message sent right after `fork()` — there, preload with
+ * `--require eventlet/loader`, which runs before the channel is first read.
  */
 import Module from 'node:module';
 import type { EventEmitter } from 'node:events';
