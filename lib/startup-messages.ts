@@ -2,13 +2,14 @@
  * IPC messages that reach a cluster worker before its program can listen.
  *
  * Node queues the `'message'` events of a forked child until it has a `'message'` listener. A
- * cluster worker has one from its first turn — the one Node adds to forward to `cluster.worker` —
- * so what reaches it before its program listens is emitted to nobody and lost. Without preloads,
- * a CommonJS worker's first line runs in the turn Node sets up the channel, so nothing is lost;
- * with them, the program starts only once they have loaded (~50 ms for the loader, and `--import`
- * modules may take event-loop turns), and a primary's message to a worker still loading vanishes. The loader
- * therefore holds a cluster worker's `'message'` events from its first line until the program can
- * hear them, then emits them in the order they came, before any later one:
+ * cluster worker has one from its first turn — the one Node adds to forward to
+ * `cluster.worker` — so what reaches it before its program listens is emitted to nobody and lost.
+ * Without preloads, a CommonJS worker's first line runs in the turn Node sets up the channel, so
+ * nothing is lost; with them, the program starts only once they have loaded (~50 ms for the
+ * loader, and `--import` modules may take event-loop turns), and a primary's message to a worker
+ * still loading vanishes. The loader therefore holds a cluster worker's `'message'` events from
+ * its first line until the program can hear them, then emits them in the order they came, before
+ * any later one:
  *
  * - when the first synchronous run of a CommonJS main module ends (what Node does without
  *   `--import`);
