@@ -96,6 +96,15 @@ export function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * CPU seconds (user + system) this process used since `start` (a `process.cpuUsage()`).
+ * @example const start = process.cpuUsage(); work(); const used = cpuSecondsSince(start);
+ */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
+}
+
 /** Times `body()` and returns nanoseconds per operation for `n` operations. */
 export async function nsPerOp(n: number, body: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();

@@ -5,7 +5,7 @@
  * without loading the package. Reports requests per second (higher is better).
  */
 import type { Agent } from 'node:http';
-import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
+import { cpuSecondsSince, loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
 
 const CONCURRENCY = 50;
 
@@ -70,15 +70,6 @@ function expectConnectionThreads(names: Array<string | undefined>): void {
   if (names.length === 0 || outside !== -1) {
     throw new Error(`http-keepalive: a request handler ran in ${names.length === 0 ? 'no checked thread' : names[outside] ?? 'an unnamed thread'}, not in its connection's green thread`);
   }
-}
-
-/**
- * CPU seconds (user + system) this process used since `start` (a `process.cpuUsage()`).
- * @example const start = process.cpuUsage(); work(); const used = cpuSecondsSince(start);
- */
-export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1e6;
 }
 
 export const workload: Workload = {

@@ -6,8 +6,7 @@
  * GreenPool; `unpatched` runs the same loop in 50 plain async functions without loading the
  * package. Reports queries per second (higher is better).
  */
-import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
-import { cpuSecondsSince } from './http-keepalive.js';
+import { cpuSecondsSince, loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
 
 const CONCURRENCY = 50;
 const POOL_SIZE = 10;

@@ -7,8 +7,7 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
-import { cpuSecondsSince } from './http-keepalive.js';
+import { cpuSecondsSince, loadEventlet, runIfMain, type Measured, type Workload } from './harness.js';
 
 const CONNECTIONS = 100;
 
