@@ -156,13 +156,8 @@ export class OrderedMap<R> {
     const pending: Promise<void>[] = [];
     if (current instanceof GreenThread) pending.push(current.kill());
     await this.producer.kill();
-    for (;;) {
-      let slot: Slot<Awaited<R>>;
-      try {
-        slot = this.results.getNowait();
-      } catch {
-        break;
-      }
+    while (this.results.qsize() > 0) {
+      const slot = this.results.getNowait();
       if (slot instanceof GreenThread) pending.push(slot.kill());
     }
     await Promise.all(pending);
